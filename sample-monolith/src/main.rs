@@ -1,0 +1,3 @@
+//! The movie-booking monolith: placeholder until the sample-monolith issue lands.
+
+fn main() {}

@@ -1,0 +1,136 @@
+//! Command-line surface of `strangler`: the clap definitions and nothing else, so that `--help`
+//! can be read in one place and the commands' behaviour lives in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Move a live monolith to services with the strangler-fig pattern.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strangler",
+    version,
+    about,
+    long_about = "Move a live monolith to services with the strangler-fig pattern.\n\n\
+        analyze finds the bounded contexts hiding in a Rust monolith, scaffold turns one of them \
+        into a new service, and proxy/cutover move live traffic to it route by route, while both \
+        sides keep serving.",
+    after_help = "Start with:  strangler analyze sample-monolith",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The seven jobs of the binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze a Rust monolith and report its bounded contexts, shared code and shared data.
+    #[command(
+        long_about = "Analyze a Rust monolith: parse its code and SQL, build a coupling \
+        graph over code and tables, find the shared kernel and shared tables, and propose bounded \
+        contexts with metrics and an extraction order.\n\n\
+        Example:\n  strangler analyze sample-monolith --format html --out report.html"
+    )]
+    Analyze(AnalyzeArgs),
+
+    /// Write the proxy config (strangler.toml) for an analyzed monolith, every route at weight 0.
+    #[command(
+        long_about = "Write the strangler proxy config for an analyzed monolith: one route \
+        group per proposed context, the monolith as primary, a candidate upstream per context, \
+        every weight at 0.\n\n\
+        Example:\n  strangler plan sample-monolith --out strangler.toml"
+    )]
+    Plan(PlanArgs),
+
+    /// Generate a new service crate from one proposed bounded context.
+    #[command(
+        long_about = "Generate a new service crate (axum, its own SQLite database, health \
+        and metrics endpoints, Dockerfile, Kubernetes manifests, tests) from one bounded context \
+        of an analysis.\n\n\
+        Example:\n  strangler scaffold reviews --from sample-monolith --out services/reviews"
+    )]
+    Scaffold(ScaffoldArgs),
+
+    /// Run the strangler proxy in front of the monolith and the new services.
+    #[command(
+        long_about = "Run the strangler proxy: routes each request to the monolith or to \
+        the new service by weight, sticky per user, with shadow traffic, response diffs and \
+        automatic rollback. Reloads its config on SIGHUP or when the file changes.\n\n\
+        Example:\n  strangler proxy --config strangler.toml"
+    )]
+    Proxy(ProxyArgs),
+
+    /// Move a route's traffic share on a running proxy, at once or step by step.
+    #[command(
+        long_about = "Move a route's share of traffic to its candidate on a running proxy, \
+        either at once (--weight) or progressively (--steps), checking the candidate's health at \
+        each step and rolling back when it misbehaves.\n\n\
+        Example:\n  strangler cutover reviews --weight 25\n  \
+        strangler cutover reviews --steps 1,5,25,50,100 --interval 60s"
+    )]
+    Cutover(CutoverArgs),
+
+    /// Show routes, weights, health and counters of a running proxy.
+    #[command(
+        long_about = "Show the routes of a running proxy: weights, upstream health, \
+        request and error counters, latency and shadow match rate.\n\n\
+        Example:\n  strangler status --watch"
+    )]
+    Status(StatusArgs),
+
+    /// Run the whole journey on the bundled sample monolith, from analysis to full cutover.
+    #[command(
+        long_about = "Run the whole strangler journey on the bundled movie-booking \
+        monolith: start it, analyze it, start the extracted reviews service, put the proxy in \
+        front and walk the reviews route from shadow to 100% under live traffic.\n\n\
+        Example:\n  strangler demo --fast"
+    )]
+    Demo(DemoArgs),
+}
+
+/// Arguments of `strangler analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Root of the monolith's source tree (a crate or a workspace).
+    pub path: PathBuf,
+}
+
+/// Arguments of `strangler plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Root of the monolith's source tree.
+    pub path: PathBuf,
+}
+
+/// Arguments of `strangler scaffold`.
+#[derive(Debug, clap::Args)]
+pub struct ScaffoldArgs {
+    /// Name of the bounded context to extract, as the analysis names it.
+    pub context: String,
+}
+
+/// Arguments of `strangler proxy`.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// The proxy config file.
+    #[arg(long, short, default_value = "strangler.toml")]
+    pub config: PathBuf,
+}
+
+/// Arguments of `strangler cutover`.
+#[derive(Debug, clap::Args)]
+pub struct CutoverArgs {
+    /// Name of the route to move.
+    pub route: String,
+}
+
+/// Arguments of `strangler status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {}
+
+/// Arguments of `strangler demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {}
