@@ -8,3 +8,5 @@
 
 /// Version of the analysis JSON contract described in `docs/ARCHITECTURE.md`.
 pub const SCHEMA_VERSION: u32 = 1;
+
+pub mod cluster;
