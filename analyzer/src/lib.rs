@@ -10,3 +10,5 @@
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub mod cluster;
+pub mod contexts;
+pub mod graph;
