@@ -280,15 +280,14 @@ pub fn propose(
 /// Folds the directed multigraph into the undirected weighted graph clustering works on,
 /// leaving out the `excluded` files (their edges vanish).
 pub fn fold(graph: &CouplingGraph, excluded: &BTreeSet<usize>) -> WeightedGraph {
-    let mut out = WeightedGraph::new(graph.file_count() + graph.table_count());
-    for (from, to, coupling) in graph.edges() {
-        let is_excluded = |n: Node| matches!(n, Node::File(f) if excluded.contains(&f));
-        if is_excluded(from) || is_excluded(to) {
-            continue;
-        }
-        out.add_edge(graph.dense(from), graph.dense(to), coupling.weight);
-    }
-    out
+    let is_excluded = |n: Node| matches!(n, Node::File(f) if excluded.contains(&f));
+    WeightedGraph::from_edges(
+        graph.file_count() + graph.table_count(),
+        graph
+            .edges()
+            .filter(|(from, to, _)| !is_excluded(*from) && !is_excluded(*to))
+            .map(|(from, to, coupling)| (graph.dense(from), graph.dense(to), coupling.weight)),
+    )
 }
 
 /// Pin label per dense node, from the user's `path = context` pins.
@@ -344,14 +343,18 @@ fn run_clustering(
     for (compact, &node) in taking_part.iter().enumerate() {
         compact_of[node] = compact;
     }
-    let mut compact = WeightedGraph::new(taking_part.len());
-    for &node in &taking_part {
-        for &(neighbour, weight) in graph.neighbours(node) {
-            if neighbour > node && compact_of[neighbour] != usize::MAX {
-                compact.add_edge(compact_of[node], compact_of[neighbour], weight);
-            }
-        }
-    }
+    let compact_of = &compact_of;
+    let compact = WeightedGraph::from_edges(
+        taking_part.len(),
+        taking_part.iter().flat_map(|&node| {
+            graph
+                .neighbours(node)
+                .iter()
+                .filter(move |(neighbour, _)| *neighbour > node)
+                .filter(move |(neighbour, _)| compact_of[*neighbour] != usize::MAX)
+                .map(move |&(neighbour, weight)| (compact_of[node], compact_of[neighbour], weight))
+        }),
+    );
     let cluster_options = ClusterOptions {
         resolution: options.resolution.unwrap_or(1.0),
         pins: taking_part.iter().map(|&node| pins[node]).collect(),
@@ -468,10 +471,16 @@ fn absorb_hollow_groups(
         else {
             break;
         };
+        let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
+        for (g, files) in groups.iter().enumerate() {
+            for &f in files {
+                group_of.insert(f, g);
+            }
+        }
         let mut pull: BTreeMap<usize, f64> = BTreeMap::new();
         for &file in &groups[hollow] {
             for &(neighbour, weight) in folded.neighbours(file) {
-                if let Some(g) = groups.iter().position(|g| g.contains(&neighbour))
+                if let Some(&g) = group_of.get(&neighbour)
                     && g != hollow
                 {
                     *pull.entry(g).or_default() += weight;
@@ -565,18 +574,19 @@ fn find_moves(
         let Some(home) = file_context(function.file) else {
             continue;
         };
+        // Pull of each context on this function: the tables it touches, by owner, and the
+        // functions it calls or is called by, by their file's context.
         let mut pull: BTreeMap<usize, f64> = BTreeMap::new();
-        let mut why: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        for (&table, &(read, write)) in &graph.footprints[index].tables {
-            let Some(owner) = tables.get(table).and_then(|t| t.owner) else {
-                continue;
-            };
-            let weight = READ_WEIGHT * read + WRITE_WEIGHT * write;
-            *pull.entry(owner).or_default() += weight;
-            let verb = if write > 0.0 { "writes" } else { "reads" };
-            why.entry(owner)
-                .or_default()
-                .push(format!("{verb} {}", input.tables[table].name));
+        let table_pulls =
+            graph.footprints[index]
+                .tables
+                .iter()
+                .filter_map(|(&table, &(read, write))| {
+                    let owner = tables.get(table).and_then(|t| t.owner)?;
+                    Some((owner, table, read, write))
+                });
+        for (owner, _, read, write) in table_pulls.clone() {
+            *pull.entry(owner).or_default() += READ_WEIGHT * read + WRITE_WEIGHT * write;
         }
         let neighbours: BTreeSet<usize> = function
             .calls
@@ -585,19 +595,18 @@ fn find_moves(
             .chain(callers[index].iter().copied())
             .filter(|&other| other != index)
             .collect();
-        for other in neighbours {
-            let Some(target) = input.functions.get(other) else {
-                continue;
-            };
-            if target.file == function.file {
-                continue;
-            }
-            if let Some(c) = file_context(target.file) {
-                *pull.entry(c).or_default() += CALL_WEIGHT;
-                why.entry(c)
-                    .or_default()
-                    .push(format!("calls or is called by {}", target.name));
-            }
+        let call_pulls: Vec<(usize, &crate::graph::FunctionFacts)> = neighbours
+            .into_iter()
+            .filter_map(|other| {
+                let target = input.functions.get(other)?;
+                if target.file == function.file {
+                    return None;
+                }
+                Some((file_context(target.file)?, target))
+            })
+            .collect();
+        for &(context, _) in &call_pulls {
+            *pull.entry(context).or_default() += CALL_WEIGHT;
         }
         let own_pull = pull.get(&home).copied().unwrap_or(0.0);
         let best = pull
@@ -609,7 +618,19 @@ fn find_moves(
             && weight >= MOVE_MARGIN * own_pull
         {
             function_context[index] = Some(to);
-            let mut reasons = why.remove(&to).unwrap_or_default();
+            let mut reasons: Vec<String> = table_pulls
+                .filter(|(owner, ..)| *owner == to)
+                .map(|(_, table, _, write)| {
+                    let verb = if write > 0.0 { "writes" } else { "reads" };
+                    format!("{verb} {}", input.tables[table].name)
+                })
+                .chain(
+                    call_pulls
+                        .iter()
+                        .filter(|(c, _)| *c == to)
+                        .map(|(_, target)| format!("calls or is called by {}", target.name)),
+                )
+                .collect();
             reasons.sort();
             reasons.dedup();
             moves.push(Move {

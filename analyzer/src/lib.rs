@@ -12,3 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub mod cluster;
 pub mod contexts;
 pub mod graph;
+pub mod metrics;
+
+#[cfg(test)]
+mod fixture;
