@@ -33,7 +33,9 @@ pub struct ProposalOptions {
 }
 
 /// Why a file is in the shared kernel rather than in a context.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SharedReason {
     /// Used by several contexts and touching no table: a shared library.

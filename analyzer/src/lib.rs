@@ -14,5 +14,6 @@ pub mod contexts;
 pub mod graph;
 pub mod metrics;
 
+pub mod analysis;
 #[cfg(test)]
 mod fixture;
