@@ -1,0 +1,627 @@
+//! The pipeline that turns a root directory into a [`CodeModel`]: discover, parse (in parallel),
+//! place files in modules, build scopes, resolve, then assemble items, routes and tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::discover::{self, Discovery};
+use crate::facts::{FileFacts, RawRef, RawRefKind, RawSqlOrigin};
+use crate::model::{
+    Access, CodeModel, CrateInfo, CrateKind, Diagnostic, FileReference, Item, ItemId, ItemKind,
+    MethodOwner, Reference, ReferenceKind, SourceFile, SqlAccess, SqlDialect, SqlOrigin,
+    StatementKind, UnresolvedCall,
+};
+use crate::modules::{self, FilePlace};
+use crate::resolve::{Context, ItemIndex, Resolution, Scopes};
+use crate::{AnalyzeError, ModelOptions, Progress, extract, route_table, sql, tables};
+
+/// Method names so common on standard types (iterators, collections, options, connections)
+/// that a call by that name alone says nothing about which workspace method runs.
+const COMMON_METHOD_NAMES: [&str; 64] = [
+    "new",
+    "default",
+    "from",
+    "into",
+    "clone",
+    "to_string",
+    "to_owned",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "len",
+    "is_empty",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "next",
+    "map",
+    "and_then",
+    "unwrap",
+    "expect",
+    "ok",
+    "err",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "deref",
+    "drop",
+    "contains",
+    "extend",
+    "collect",
+    "filter",
+    "find",
+    "first",
+    "last",
+    "join",
+    "split",
+    "parse",
+    "read",
+    "write",
+    "flush",
+    "lock",
+    "send",
+    "recv",
+    "execute",
+    "query",
+    "prepare",
+    "query_row",
+    "query_map",
+    "call",
+    "run",
+    "set",
+    "take",
+    "build",
+    "finish",
+    "with",
+];
+
+/// Runs the whole pipeline.
+pub(crate) fn build(
+    root: &Path,
+    options: &ModelOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CodeModel, AnalyzeError> {
+    let metadata = std::fs::metadata(root).map_err(|source| AnalyzeError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !metadata.is_dir() {
+        return Err(AnalyzeError::NotADirectory {
+            path: root.to_path_buf(),
+        });
+    }
+    std::fs::read_dir(root).map_err(|source| AnalyzeError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+
+    let mut discovery = discover::walk(root, options.include_tests);
+    add_loose_crate(root, &mut discovery);
+    let dialect = options
+        .dialect
+        .unwrap_or_else(|| discover::detect_dialect(&discovery.crates));
+    let mut diagnostics = std::mem::take(&mut discovery.diagnostics);
+
+    let total = discovery.rust_files.len() + discovery.sql_files.len();
+    progress(Progress { done: 0, total });
+    let done = AtomicUsize::new(0);
+    let tick = || {
+        let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress(Progress { done: now, total });
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        // Deeply nested (generated) code recurses deeply in the parser and the visitors.
+        .stack_size(256 << 20)
+        .build()
+        .map_err(|error| AnalyzeError::Threads {
+            message: error.to_string(),
+        })?;
+    let (facts, sql_files): (Vec<FileFacts>, Vec<sql::SqlAnalysis>) = pool.install(|| {
+        let facts = discovery
+            .rust_files
+            .par_iter()
+            .map(|file| {
+                let facts = read_and_extract(root, file, dialect, options);
+                tick();
+                facts
+            })
+            .collect();
+        let sql_files = discovery
+            .sql_files
+            .par_iter()
+            .map(|file| {
+                let analysis = match read_text(root, file, options.max_file_bytes) {
+                    Ok(text) => sql::analyze(&text, dialect),
+                    Err(message) => sql::SqlAnalysis {
+                        problems: vec![sql::SqlProblem {
+                            line_offset: 0,
+                            message,
+                        }],
+                        ..sql::SqlAnalysis::default()
+                    },
+                };
+                tick();
+                analysis
+            })
+            .collect();
+        (facts, sql_files)
+    });
+
+    for (file, file_facts) in discovery.rust_files.iter().zip(&facts) {
+        for (line, message) in &file_facts.problems {
+            diagnostics.push(Diagnostic {
+                file: file.clone(),
+                line: *line,
+                message: message.clone(),
+            });
+        }
+    }
+    for (file, analysis) in discovery.sql_files.iter().zip(&sql_files) {
+        for problem in &analysis.problems {
+            diagnostics.push(Diagnostic {
+                file: file.clone(),
+                line: Some(problem.line_offset + 1),
+                message: format!(
+                    "SQL statement not parsed ({}); tables taken by keyword scan",
+                    problem.message
+                ),
+            });
+        }
+    }
+
+    let places = modules::place_files(&discovery.crates, &discovery.rust_files, &facts);
+    let scopes = Scopes::build(&discovery.crates, &places, &facts);
+    let ids = item_ids(&discovery.crates, &places, &facts, &scopes);
+    let table_names = tables::diesel_table_names(&facts);
+
+    let assembler = Assembler {
+        files: &discovery.rust_files,
+        facts: &facts,
+        scopes: &scopes,
+        ids: &ids,
+        diesel_tables: &table_names,
+    };
+    let items: Vec<Item> = pool.install(|| {
+        (0..scopes.items.len())
+            .into_par_iter()
+            .map(|index| assembler.item(index))
+            .collect()
+    });
+    let files = assembler.source_files(&discovery.crates, &places);
+    let routes =
+        route_table::build_routes(&assembler, &discovery.crates, &places, &mut diagnostics);
+    let tables = tables::build_tables(
+        &discovery.rust_files,
+        &facts,
+        &discovery.sql_files,
+        &sql_files,
+    );
+
+    diagnostics.sort();
+    diagnostics.dedup();
+    Ok(CodeModel {
+        crates: discovery.crates,
+        files,
+        items: items
+            .into_iter()
+            .map(|item| (item.id.clone(), item))
+            .collect(),
+        routes,
+        tables,
+        sql_files: discovery.sql_files,
+        dialect,
+        diagnostics,
+    })
+}
+
+/// When some `.rs` file sits under no package, a pseudo crate named after the root holds it.
+fn add_loose_crate(root: &Path, discovery: &mut Discovery) {
+    let covered = |file: &String| {
+        discovery
+            .crates
+            .iter()
+            .any(|c| c.dir.is_empty() || file.starts_with(&format!("{}/", c.dir)))
+    };
+    if discovery.rust_files.iter().all(covered) {
+        return;
+    }
+    let name = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "root".to_string())
+        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "_");
+    discovery.crates.insert(
+        0,
+        CrateInfo {
+            name,
+            dir: String::new(),
+            root_file: String::new(),
+            kind: CrateKind::Loose,
+            dependencies: Vec::new(),
+        },
+    );
+}
+
+fn read_text(root: &Path, file: &str, max_bytes: u64) -> Result<String, String> {
+    let path = root.join(file);
+    let size = std::fs::metadata(&path)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if size > max_bytes {
+        return Err(format!(
+            "not analyzed: {size} bytes, over the limit of {max_bytes}"
+        ));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not analyzed: not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn read_and_extract(
+    root: &Path,
+    file: &str,
+    dialect: SqlDialect,
+    options: &ModelOptions,
+) -> FileFacts {
+    match read_text(root, file, options.max_file_bytes) {
+        Ok(text) => extract::extract_file(&text, dialect, options.max_nesting),
+        Err(message) => FileFacts {
+            modules: vec![Default::default()],
+            problems: vec![(None, message)],
+            ..FileFacts::default()
+        },
+    }
+}
+
+/// Ids of all items, in item order; collisions (two `impl Display` blocks' `fmt` in one module)
+/// get `#2`, `#3`... in source order.
+fn item_ids(
+    crates: &[CrateInfo],
+    places: &[FilePlace],
+    facts: &[FileFacts],
+    scopes: &Scopes,
+) -> Vec<ItemId> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    scopes
+        .items
+        .iter()
+        .map(|entry| {
+            let module = &scopes.modules[entry.module];
+            let mut id = crates
+                .get(places[entry.file].crate_index)
+                .map_or_else(|| "crate".to_string(), |c| c.name.clone());
+            for part in &module.path {
+                id.push_str("::");
+                id.push_str(part);
+            }
+            let raw = &facts[entry.file].items[entry.raw];
+            if let Some(owner) = &raw.owner {
+                let self_name = owner.self_type.last().cloned().unwrap_or_default();
+                match (&owner.trait_path, owner.in_trait) {
+                    (Some(trait_path), _) => {
+                        let trait_name = trait_path.last().cloned().unwrap_or_default();
+                        id.push_str(&format!("::<{self_name} as {trait_name}>"));
+                    }
+                    _ => id.push_str(&format!("::{self_name}")),
+                }
+            }
+            id.push_str("::");
+            id.push_str(&entry.name);
+            let count = seen.entry(id.clone()).or_default();
+            *count += 1;
+            if *count > 1 {
+                id.push_str(&format!("#{count}"));
+            }
+            id
+        })
+        .collect()
+}
+
+/// Read-only state shared by the assembly of items, files and routes.
+pub(crate) struct Assembler<'a> {
+    pub files: &'a [String],
+    pub facts: &'a [FileFacts],
+    pub scopes: &'a Scopes,
+    pub ids: &'a [ItemId],
+    pub diesel_tables: &'a BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Assembler<'_> {
+    /// The resolution context inside an item's body.
+    pub(crate) fn context(&self, index: ItemIndex) -> Context<'_> {
+        let entry = &self.scopes.items[index];
+        let raw = &self.facts[entry.file].items[entry.raw];
+        Context {
+            module: entry.module,
+            local_uses: &raw.local_uses,
+            local_globs: &raw.local_globs,
+            self_item: entry.self_item.or_else(|| {
+                // Inside a struct/enum/trait definition, `Self` is the item itself.
+                entry.kind.is_type().then_some(index)
+            }),
+        }
+    }
+
+    fn reference_kind(&self, kind: RawRefKind, target: ItemIndex) -> ReferenceKind {
+        let target_kind = self.scopes.items[target].kind;
+        match kind {
+            RawRefKind::Call if target_kind.is_function() => ReferenceKind::Call,
+            RawRefKind::Call if target_kind.is_type() => ReferenceKind::Type,
+            RawRefKind::Call => ReferenceKind::Value,
+            RawRefKind::Type => ReferenceKind::Type,
+            RawRefKind::Value => ReferenceKind::Value,
+            RawRefKind::Import => ReferenceKind::Import,
+        }
+    }
+
+    fn item(&self, index: ItemIndex) -> Item {
+        let entry = &self.scopes.items[index];
+        let raw = &self.facts[entry.file].items[entry.raw];
+        let id = self.ids[index].clone();
+        let mut item = Item {
+            id: id.clone(),
+            name: raw.name.clone(),
+            kind: raw.kind,
+            file: self.files[entry.file].clone(),
+            line: raw.line,
+            end_line: raw.end_line,
+            owner: raw.owner.as_ref().map(|owner| MethodOwner {
+                self_type: owner.self_type.last().cloned().unwrap_or_default(),
+                self_item: entry.self_item.map(|i| self.ids[i].clone()),
+                trait_name: owner.trait_path.as_ref().and_then(|p| p.last().cloned()),
+            }),
+            public: raw.public,
+            references: Vec::new(),
+            unresolved_calls: Vec::new(),
+            external_crates: BTreeSet::new(),
+            sql: raw
+                .sql
+                .iter()
+                .map(|access| SqlAccess {
+                    table: access.table.clone(),
+                    access: access.access,
+                    statement: access.statement,
+                    line: access.line,
+                    origin: match access.origin {
+                        RawSqlOrigin::QueryCall => SqlOrigin::QueryCall,
+                        RawSqlOrigin::Literal => SqlOrigin::Literal,
+                    },
+                })
+                .collect(),
+        };
+        let context = self.context(index);
+        let diesel_bare = self.diesel_bare_names(index);
+        for reference in &raw.refs {
+            self.diesel_access(reference, &diesel_bare, &mut item.sql);
+            match self.scopes.resolve(&context, &reference.path) {
+                Resolution::Item(target) if target != index => {
+                    let kind = self.reference_kind(reference.kind, target);
+                    item.references.push(Reference {
+                        target: self.ids[target].clone(),
+                        kind,
+                        line: reference.line,
+                    });
+                    self.inherit_const_sql(target, reference.line, &mut item.sql);
+                }
+                Resolution::External(name) => {
+                    item.external_crates.insert(name);
+                }
+                _ => {}
+            }
+        }
+        for call in &raw.method_calls {
+            let on_type = entry
+                .self_item
+                .filter(|_| call.on_self)
+                .and_then(|self_item| self.scopes.methods.get(&(self_item, call.name.clone())));
+            if let Some(&target) = on_type {
+                item.references.push(Reference {
+                    target: self.ids[target].clone(),
+                    kind: ReferenceKind::MethodCall,
+                    line: call.line,
+                });
+                continue;
+            }
+            match self.scopes.methods_by_name.get(&call.name) {
+                Some(candidates)
+                    if candidates.len() == 1
+                        && !COMMON_METHOD_NAMES.contains(&call.name.as_str()) =>
+                {
+                    if candidates[0] != index {
+                        item.references.push(Reference {
+                            target: self.ids[candidates[0]].clone(),
+                            kind: ReferenceKind::MethodByName,
+                            line: call.line,
+                        });
+                    }
+                }
+                Some(_) => item.unresolved_calls.push(UnresolvedCall {
+                    method: call.name.clone(),
+                    line: call.line,
+                }),
+                None => {}
+            }
+        }
+        item.references.sort();
+        item.references.dedup();
+        item.unresolved_calls.sort();
+        item.unresolved_calls.dedup();
+        item.sql.sort();
+        item.sql.dedup();
+        item
+    }
+
+    /// A function using a const that holds SQL runs that SQL.
+    fn inherit_const_sql(&self, target: ItemIndex, line: u32, sql: &mut Vec<SqlAccess>) {
+        let entry = &self.scopes.items[target];
+        if !matches!(entry.kind, ItemKind::Const | ItemKind::Static) {
+            return;
+        }
+        for access in &self.facts[entry.file].items[entry.raw].sql {
+            sql.push(SqlAccess {
+                table: access.table.clone(),
+                access: access.access,
+                statement: access.statement,
+                line,
+                origin: SqlOrigin::Const(self.ids[target].clone()),
+            });
+        }
+    }
+
+    /// Diesel tables a body may name bare (`users.filter(...)`): those whose `dsl` it imports.
+    fn diesel_bare_names(&self, index: ItemIndex) -> BTreeSet<String> {
+        if self.diesel_tables.is_empty() {
+            return BTreeSet::new();
+        }
+        let entry = &self.scopes.items[index];
+        let raw = &self.facts[entry.file].items[entry.raw];
+        let module_uses = self.facts[entry.file]
+            .modules
+            .iter()
+            .flat_map(|m| m.globs.iter().chain(m.uses.iter().map(|u| &u.path)));
+        let paths = raw
+            .local_globs
+            .iter()
+            .chain(raw.local_uses.iter().map(|u| &u.path))
+            .chain(module_uses);
+        let mut names = BTreeSet::new();
+        for path in paths {
+            for window in path.windows(2) {
+                if window[1] == "dsl" && self.diesel_tables.contains_key(&window[0]) {
+                    names.insert(window[0].clone());
+                }
+            }
+            if let Some(last) = path.last()
+                && path.len() >= 2
+                && path[path.len() - 2] == "dsl"
+                && self.diesel_tables.contains_key(last)
+            {
+                names.insert(last.clone());
+            }
+        }
+        names
+    }
+
+    /// A path naming a diesel table (`users::table`, `users::dsl::name`, `users::id`, or a
+    /// bare `users` after `use users::dsl::*`) is an access to it.
+    fn diesel_access(&self, reference: &RawRef, bare: &BTreeSet<String>, sql: &mut Vec<SqlAccess>) {
+        if self.diesel_tables.is_empty() || reference.kind == RawRefKind::Import {
+            return;
+        }
+        let path = &reference.path;
+        let mut table = None;
+        for (position, segment) in path.iter().enumerate() {
+            let Some(columns) = self.diesel_tables.get(segment) else {
+                continue;
+            };
+            let next = path.get(position + 1);
+            let previous = position.checked_sub(1).map(|p| &path[p]);
+            let names_table = match next {
+                Some(next) => next == "table" || next == "dsl" || columns.contains(next),
+                None => {
+                    previous.is_some_and(|p| p == "dsl")
+                        || (path.len() == 1 && bare.contains(segment))
+                }
+            };
+            if names_table {
+                table = Some(segment.clone());
+                break;
+            }
+        }
+        if let Some(table) = table {
+            let (access, statement) = if reference.diesel_write {
+                (Access::Write, StatementKind::Orm)
+            } else {
+                (Access::Read, StatementKind::Orm)
+            };
+            sql.push(SqlAccess {
+                table,
+                access,
+                statement,
+                line: reference.line,
+                origin: SqlOrigin::Diesel,
+            });
+        }
+    }
+
+    fn source_files(
+        &self,
+        crates: &[CrateInfo],
+        places: &[FilePlace],
+    ) -> BTreeMap<String, SourceFile> {
+        let mut files = BTreeMap::new();
+        for (file, (path, facts)) in self.files.iter().zip(self.facts).enumerate() {
+            let place = &places[file];
+            let mut references = Vec::new();
+            let mut external_crates = BTreeSet::new();
+            for (from, raw_module, reference) in &facts.file_refs {
+                let from_index =
+                    from.and_then(|raw| self.scopes.item_of.get(&(file, raw)).copied());
+                let context = match from_index {
+                    Some(index) => self.context(index),
+                    None => Context {
+                        module: self.scopes.module_of[&(file, *raw_module)],
+                        local_uses: &[],
+                        local_globs: &[],
+                        self_item: None,
+                    },
+                };
+                match self.scopes.resolve(&context, &reference.path) {
+                    Resolution::Item(target) if Some(target) != from_index => {
+                        references.push(FileReference {
+                            from: from_index.map(|i| self.ids[i].clone()),
+                            target: self.ids[target].clone(),
+                            kind: self.reference_kind(reference.kind, target),
+                            line: reference.line,
+                        });
+                    }
+                    Resolution::External(name) => {
+                        external_crates.insert(name);
+                    }
+                    _ => {}
+                }
+            }
+            references.sort();
+            references.dedup();
+            let mut module_path = "crate".to_string();
+            for part in &place.module {
+                module_path.push_str("::");
+                module_path.push_str(part);
+            }
+            files.insert(
+                path.clone(),
+                SourceFile {
+                    path: path.clone(),
+                    crate_name: crates
+                        .get(place.crate_index)
+                        .map_or_else(String::new, |c| c.name.clone()),
+                    module_path,
+                    declared: place.declared,
+                    lines: facts.lines,
+                    parsed: facts.parsed,
+                    references,
+                    external_crates,
+                },
+            );
+        }
+        files
+    }
+}

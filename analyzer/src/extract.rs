@@ -1,0 +1,946 @@
+//! One parsed file to [`FileFacts`]: a `syn` visitor that records items, paths, method calls,
+//! SQL literals and route registrations, attributing each to the function (or item) around it.
+//!
+//! Why a single pass: parsing dominates the cost of the whole model, and walking the tree once
+//! keeps the model build close to the cost of a bare parse.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Attribute, Expr, ExprLit, Lit, Token, UseTree, Visibility};
+
+use crate::facts::{
+    FileFacts, LocatedDeclaration, ModDeclaration, RawItem, RawMethodCall, RawModule, RawOwner,
+    RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
+};
+use crate::model::{ItemKind, SqlDialect};
+use crate::{diesel, routes, sql};
+
+/// Calls and methods whose string argument is SQL.
+const QUERY_FUNCTIONS: [&str; 30] = [
+    "query",
+    "query_as",
+    "query_scalar",
+    "query_with",
+    "query_as_with",
+    "query_scalar_with",
+    "execute",
+    "execute_batch",
+    "batch_execute",
+    "prepare",
+    "prepare_cached",
+    "query_row",
+    "query_map",
+    "query_one",
+    "query_opt",
+    "query_raw",
+    "query_and_then",
+    "sql_query",
+    "simple_query",
+    "exec",
+    "exec_drop",
+    "exec_first",
+    "exec_map",
+    "query_first",
+    "query_drop",
+    "raw_sql",
+    "execute_unprepared",
+    "from_sql_and_values",
+    "prepare_typed",
+    "copy_in",
+];
+
+/// sqlx macros whose first string literal is SQL.
+const QUERY_MACROS: [&str; 6] = [
+    "query",
+    "query_as",
+    "query_scalar",
+    "query_unchecked",
+    "query_as_unchecked",
+    "query_scalar_unchecked",
+];
+
+/// Macros whose literals are messages, never SQL.
+const MESSAGE_MACROS: [&str; 22] = [
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "bail",
+    "anyhow",
+    "ensure",
+    "unreachable",
+    "todo",
+];
+
+/// Diesel functions whose arguments name the table written.
+const DIESEL_WRITES: [&str; 5] = [
+    "insert_into",
+    "update",
+    "delete",
+    "replace_into",
+    "insert_or_ignore_into",
+];
+
+/// 1-based line of a span.
+pub(crate) fn line_of(span: Span) -> u32 {
+    u32::try_from(span.start().line).unwrap_or(u32::MAX)
+}
+
+fn end_line_of(span: Span) -> u32 {
+    u32::try_from(span.end().line).unwrap_or(u32::MAX)
+}
+
+fn path_segments(path: &syn::Path) -> RawPath {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn is_public(visibility: &Visibility) -> bool {
+    !matches!(visibility, Visibility::Inherited)
+}
+
+/// `#[cfg(test)]` (also inside `all(...)`, but not `not(test)`).
+fn is_test_only(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        if attr.path().is_ident("test") {
+            return true;
+        }
+        if attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "test")
+        {
+            return true;
+        }
+        if !attr.path().is_ident("cfg") {
+            return false;
+        }
+        let tokens = match &attr.meta {
+            syn::Meta::List(list) => list.tokens.to_string(),
+            _ => return false,
+        };
+        let words: Vec<&str> = tokens
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.contains(&"test") && !words.contains(&"not")
+    })
+}
+
+fn path_attribute(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|attr| match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The string a SQL argument holds: a literal, `concat!` of literals, `&"..."`, `"...".to_string()`.
+pub(crate) fn sql_text_of(expr: &Expr) -> Option<(String, u32)> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some((s.value(), line_of(s.span()))),
+        Expr::Reference(r) => sql_text_of(&r.expr),
+        Expr::Paren(p) => sql_text_of(&p.expr),
+        Expr::Group(g) => sql_text_of(&g.expr),
+        Expr::MethodCall(m) if m.args.is_empty() => sql_text_of(&m.receiver),
+        Expr::Macro(m) if m.mac.path.is_ident("concat") => {
+            let parts = m
+                .mac
+                .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                .ok()?;
+            let mut text = String::new();
+            for part in &parts {
+                match part {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) => text.push_str(&s.value()),
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Int(i), ..
+                    }) => text.push_str(i.base10_digits()),
+                    _ => return None,
+                }
+            }
+            Some((text, line_of(m.mac.path.span())))
+        }
+        _ => None,
+    }
+}
+
+/// The first string literal among a macro's top-level tokens (sqlx's `query!(...)` family).
+fn first_literal_in_tokens(tokens: &TokenStream) -> Option<(String, u32, usize)> {
+    tokens.clone().into_iter().find_map(|tree| match tree {
+        TokenTree::Literal(literal) => {
+            let parsed: syn::Lit = syn::parse_str(&literal.to_string()).ok()?;
+            match parsed {
+                Lit::Str(s) => Some((
+                    s.value(),
+                    line_of(literal.span()),
+                    literal.span().start().column,
+                )),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+/// The visitor state.
+struct Extractor {
+    facts: FileFacts,
+    dialect: SqlDialect,
+    /// Current module scope (index into `facts.modules`).
+    module: usize,
+    /// Item that owns references found now.
+    owner: Option<usize>,
+    /// Whether `owner` is a function (references go to it) or not (to file references).
+    in_function: bool,
+    /// Impl or trait around the current item.
+    impl_context: Option<RawOwner>,
+    diesel_write_depth: u32,
+    message_macro_depth: u32,
+    /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
+    consumed_literals: HashSet<(usize, usize)>,
+}
+
+impl Extractor {
+    fn push_ref(&mut self, path: RawPath, kind: RawRefKind, line: u32) {
+        if path.is_empty() {
+            return;
+        }
+        let reference = RawRef {
+            path,
+            kind,
+            line,
+            diesel_write: self.diesel_write_depth > 0,
+        };
+        match (self.owner, self.in_function) {
+            (Some(index), true) => self.facts.items[index].refs.push(reference),
+            (owner, _) => self.facts.file_refs.push((owner, self.module, reference)),
+        }
+    }
+
+    fn new_item(
+        &mut self,
+        name: String,
+        kind: ItemKind,
+        span_name: Span,
+        whole: Span,
+        public: bool,
+    ) -> usize {
+        self.facts.items.push(RawItem {
+            name,
+            kind,
+            line: line_of(span_name),
+            end_line: end_line_of(whole).max(line_of(span_name)),
+            public,
+            module: self.module,
+            owner: None,
+            refs: Vec::new(),
+            method_calls: Vec::new(),
+            sql: Vec::new(),
+            routes: Vec::new(),
+            route_attributes: Vec::new(),
+            local_uses: Vec::new(),
+            local_globs: Vec::new(),
+            variants: Vec::new(),
+        });
+        self.facts.items.len() - 1
+    }
+
+    /// Runs `walk` with `item` as the owner of what it finds.
+    fn within_item(&mut self, item: usize, function: bool, walk: impl FnOnce(&mut Self)) {
+        let saved = (self.owner, self.in_function);
+        self.owner = Some(item);
+        self.in_function = function;
+        walk(self);
+        (self.owner, self.in_function) = saved;
+    }
+
+    /// Records the SQL of a text found at `line`, attributed to the current owner.
+    fn record_sql(&mut self, text: &str, line: u32, origin: RawSqlOrigin) {
+        let analysis = sql::analyze(text, self.dialect);
+        for problem in &analysis.problems {
+            if origin == RawSqlOrigin::QueryCall {
+                self.facts.problems.push((
+                    Some(line + problem.line_offset),
+                    format!(
+                        "SQL not parsed ({}); tables taken by keyword scan",
+                        problem.message
+                    ),
+                ));
+            }
+        }
+        for declaration in analysis.declarations {
+            let at = line + declaration.line_offset;
+            self.facts.declarations.push(LocatedDeclaration {
+                declaration,
+                line: at,
+            });
+        }
+        let Some(owner) = self.owner else { return };
+        for access in analysis.accesses {
+            self.facts.items[owner].sql.push(RawSqlAccess {
+                table: access.table,
+                access: access.access,
+                statement: access.statement,
+                line: line + access.line_offset,
+                origin,
+            });
+        }
+    }
+
+    fn record_query_argument(&mut self, args: &Punctuated<Expr, Token![,]>) {
+        for arg in args {
+            if let Some((text, line)) = sql_text_of(arg) {
+                self.consume_literals(arg);
+                self.record_sql(&text, line, RawSqlOrigin::QueryCall);
+                return;
+            }
+        }
+    }
+
+    fn consume_literals(&mut self, expr: &Expr) {
+        struct Literals<'a>(&'a mut HashSet<(usize, usize)>);
+        impl<'ast> Visit<'ast> for Literals<'_> {
+            fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+                let start = lit.span().start();
+                self.0.insert((start.line, start.column));
+            }
+            fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+                if let Ok(parts) =
+                    mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                {
+                    for part in &parts {
+                        self.visit_expr(part);
+                    }
+                }
+            }
+        }
+        Literals(&mut self.consumed_literals).visit_expr(expr);
+    }
+
+    fn add_use_tree(&mut self, tree: &UseTree, prefix: &mut RawPath, line: u32) {
+        match tree {
+            UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.add_use_tree(&p.tree, prefix, line);
+                prefix.pop();
+            }
+            UseTree::Name(n) => {
+                let name = n.ident.to_string();
+                let (alias, path) = if name == "self" {
+                    (prefix.last().cloned().unwrap_or_default(), prefix.clone())
+                } else {
+                    let mut path = prefix.clone();
+                    path.push(name.clone());
+                    (name, path)
+                };
+                self.add_use_entry(alias, path, line);
+            }
+            UseTree::Rename(r) => {
+                let mut path = prefix.clone();
+                let name = r.ident.to_string();
+                if name != "self" {
+                    path.push(name);
+                }
+                self.add_use_entry(r.rename.to_string(), path, line);
+            }
+            UseTree::Glob(_) => {
+                self.push_ref(prefix.clone(), RawRefKind::Import, line);
+                let glob = prefix.clone();
+                match (self.owner, self.in_function) {
+                    (Some(index), true) => self.facts.items[index].local_globs.push(glob),
+                    _ => self.facts.modules[self.module].globs.push(glob),
+                }
+            }
+            UseTree::Group(g) => {
+                for tree in &g.items {
+                    self.add_use_tree(tree, prefix, line);
+                }
+            }
+        }
+    }
+
+    fn add_use_entry(&mut self, alias: String, path: RawPath, line: u32) {
+        self.push_ref(path.clone(), RawRefKind::Import, line);
+        if alias == "_" || alias.is_empty() {
+            return;
+        }
+        let entry = UseEntry { alias, path };
+        match (self.owner, self.in_function) {
+            (Some(index), true) => self.facts.items[index].local_uses.push(entry),
+            _ => self.facts.modules[self.module].uses.push(entry),
+        }
+    }
+
+    fn visit_function(
+        &mut self,
+        attrs: &[Attribute],
+        sig: &syn::Signature,
+        block: Option<&syn::Block>,
+        public: bool,
+        whole: Span,
+    ) {
+        let kind = if self.impl_context.is_some() {
+            ItemKind::Method
+        } else {
+            ItemKind::Function
+        };
+        let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), whole, public);
+        self.facts.items[index].owner = self.impl_context.clone();
+        self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        self.within_item(index, true, |this| {
+            this.visit_signature(sig);
+            if let Some(block) = block {
+                this.visit_block(block);
+            }
+        });
+        if let Some(block) = block
+            && routes::mentions_router_methods(block)
+        {
+            self.facts.items[index].routes = routes::fragments_in_block(block);
+        }
+    }
+
+    fn visit_inner_macro(&mut self, mac: &syn::Macro) {
+        let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
+            return;
+        };
+        if mac.path.segments.len() > 1 {
+            self.push_ref(
+                path_segments(&mac.path),
+                RawRefKind::Value,
+                line_of(mac.path.span()),
+            );
+        }
+        if QUERY_MACROS.contains(&name.as_str())
+            && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
+        {
+            self.consumed_literals.insert((line as usize, column));
+            self.record_sql(&text, line, RawSqlOrigin::QueryCall);
+        }
+        let message = MESSAGE_MACROS.contains(&name.as_str());
+        if let Ok(parts) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+            if message {
+                self.message_macro_depth += 1;
+            }
+            for part in &parts {
+                self.visit_expr(part);
+            }
+            if message {
+                self.message_macro_depth -= 1;
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Extractor {
+    fn visit_attribute(&mut self, _: &'ast Attribute) {
+        // Doc comments and attribute arguments are not code: their literals are not SQL.
+    }
+
+    fn visit_item_fn(&mut self, node: &'ast syn::ItemFn) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            // A function nested in a body: its facts belong to the enclosing function.
+            return visit::visit_item_fn(self, node);
+        }
+        let saved = self.impl_context.take();
+        self.visit_function(
+            &node.attrs,
+            &node.sig,
+            Some(&node.block),
+            is_public(&node.vis),
+            node.span(),
+        );
+        self.impl_context = saved;
+    }
+
+    fn visit_item_impl(&mut self, node: &'ast syn::ItemImpl) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_impl(self, node);
+        }
+        let self_type = type_path_of(&node.self_ty).unwrap_or_else(|| vec!["?".to_string()]);
+        let trait_path = node.trait_.as_ref().map(|(_, path, _)| path_segments(path));
+        let line = line_of(node.impl_token.span);
+        self.visit_generics(&node.generics);
+        if let Some((_, path, _)) = &node.trait_ {
+            self.push_ref(path_segments(path), RawRefKind::Type, line);
+            self.visit_path_generics(path);
+        }
+        self.visit_type(&node.self_ty);
+        let saved = self.impl_context.replace(RawOwner {
+            self_type,
+            trait_path,
+            in_trait: false,
+        });
+        for item in &node.items {
+            match item {
+                syn::ImplItem::Fn(f) => {
+                    if !is_test_only(&f.attrs) {
+                        self.visit_function(
+                            &f.attrs,
+                            &f.sig,
+                            Some(&f.block),
+                            is_public(&f.vis),
+                            f.span(),
+                        );
+                    }
+                }
+                other => visit::visit_impl_item(self, other),
+            }
+        }
+        self.impl_context = saved;
+    }
+
+    fn visit_item_trait(&mut self, node: &'ast syn::ItemTrait) {
+        if self.in_function || is_test_only(&node.attrs) {
+            return;
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Trait,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| {
+            this.visit_generics(&node.generics);
+            for bound in &node.supertraits {
+                this.visit_type_param_bound(bound);
+            }
+        });
+        let saved = self.impl_context.replace(RawOwner {
+            self_type: vec![node.ident.to_string()],
+            trait_path: None,
+            in_trait: true,
+        });
+        for item in &node.items {
+            match item {
+                syn::TraitItem::Fn(f) if f.default.is_some() => {
+                    self.visit_function(&f.attrs, &f.sig, f.default.as_ref(), true, f.span());
+                }
+                other => {
+                    self.within_item(index, false, |this| visit::visit_trait_item(this, other))
+                }
+            }
+        }
+        self.impl_context = saved;
+    }
+
+    fn visit_item_struct(&mut self, node: &'ast syn::ItemStruct) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_struct(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Struct,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| visit::visit_item_struct(this, node));
+    }
+
+    fn visit_item_enum(&mut self, node: &'ast syn::ItemEnum) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_enum(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Enum,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.facts.items[index].variants =
+            node.variants.iter().map(|v| v.ident.to_string()).collect();
+        self.within_item(index, false, |this| visit::visit_item_enum(this, node));
+    }
+
+    fn visit_item_union(&mut self, node: &'ast syn::ItemUnion) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_union(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Union,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| visit::visit_item_union(this, node));
+    }
+
+    fn visit_item_type(&mut self, node: &'ast syn::ItemType) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_type(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::TypeAlias,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| visit::visit_item_type(this, node));
+    }
+
+    fn visit_item_const(&mut self, node: &'ast syn::ItemConst) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_const(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Const,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| visit::visit_item_const(this, node));
+    }
+
+    fn visit_item_static(&mut self, node: &'ast syn::ItemStatic) {
+        if is_test_only(&node.attrs) {
+            return;
+        }
+        if self.in_function {
+            return visit::visit_item_static(self, node);
+        }
+        let index = self.new_item(
+            node.ident.to_string(),
+            ItemKind::Static,
+            node.ident.span(),
+            node.span(),
+            is_public(&node.vis),
+        );
+        self.within_item(index, false, |this| visit::visit_item_static(this, node));
+    }
+
+    fn visit_item_mod(&mut self, node: &'ast syn::ItemMod) {
+        if is_test_only(&node.attrs) || self.in_function {
+            return;
+        }
+        let name = node.ident.to_string();
+        match &node.content {
+            None => self.facts.mod_declarations.push(ModDeclaration {
+                module: self.module,
+                name,
+                path_attribute: path_attribute(&node.attrs),
+            }),
+            Some((_, items)) => {
+                let mut inline_path = self.facts.modules[self.module].inline_path.clone();
+                inline_path.push(name);
+                self.facts.modules.push(RawModule {
+                    inline_path,
+                    ..RawModule::default()
+                });
+                let saved = self.module;
+                self.module = self.facts.modules.len() - 1;
+                for item in items {
+                    self.visit_item(item);
+                }
+                self.module = saved;
+            }
+        }
+    }
+
+    fn visit_item_use(&mut self, node: &'ast syn::ItemUse) {
+        let line = line_of(node.use_token.span);
+        let mut prefix = Vec::new();
+        if node.leading_colon.is_some() {
+            prefix.push("::".to_string());
+        }
+        self.add_use_tree(&node.tree, &mut prefix, line);
+    }
+
+    fn visit_item_extern_crate(&mut self, node: &'ast syn::ItemExternCrate) {
+        let name = node.ident.to_string();
+        let alias = node
+            .rename
+            .as_ref()
+            .map_or_else(|| name.clone(), |(_, rename)| rename.to_string());
+        if alias != name {
+            self.facts.modules[self.module].uses.push(UseEntry {
+                alias,
+                path: vec!["::".to_string(), name],
+            });
+        }
+    }
+
+    fn visit_item_macro(&mut self, node: &'ast syn::ItemMacro) {
+        let name = node.mac.path.segments.last().map(|s| s.ident.to_string());
+        match name.as_deref() {
+            Some("table") => self
+                .facts
+                .diesel_tables
+                .extend(diesel::parse_table_macro(&node.mac.tokens)),
+            Some("joinable") => self
+                .facts
+                .diesel_joins
+                .extend(diesel::parse_joinable_macro(&node.mac.tokens)),
+            Some("macro_rules") => {}
+            _ => self.visit_inner_macro(&node.mac),
+        }
+    }
+
+    fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
+        let mut diesel_write = false;
+        if let Expr::Path(path) = node.func.as_ref() {
+            let segments = path_segments(&path.path);
+            let name = segments.last().cloned().unwrap_or_default();
+            self.push_ref(segments, RawRefKind::Call, line_of(path.path.span()));
+            self.visit_path_generics(&path.path);
+            if QUERY_FUNCTIONS.contains(&name.as_str()) {
+                self.record_query_argument(&node.args);
+            }
+            diesel_write = DIESEL_WRITES.contains(&name.as_str());
+        } else {
+            self.visit_expr(&node.func);
+        }
+        if diesel_write {
+            self.diesel_write_depth += 1;
+        }
+        for arg in &node.args {
+            self.visit_expr(arg);
+        }
+        if diesel_write {
+            self.diesel_write_depth -= 1;
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        let name = node.method.to_string();
+        if let Some(owner) = self.owner.filter(|_| self.in_function) {
+            let on_self =
+                matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
+            self.facts.items[owner].method_calls.push(RawMethodCall {
+                name: name.clone(),
+                line: line_of(node.method.span()),
+                on_self,
+            });
+        }
+        if QUERY_FUNCTIONS.contains(&name.as_str()) {
+            self.record_query_argument(&node.args);
+        }
+        visit::visit_expr_method_call(self, node);
+    }
+
+    fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
+        // Lone lower-case names are mostly local variables, which resolution drops; they are
+        // kept because handlers passed by name (`get(list_movies)`) look the same.
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Value,
+            line_of(node.path.span()),
+        );
+        self.visit_path_generics(&node.path);
+        if let Some(qself) = &node.qself {
+            self.visit_type(&qself.ty);
+        }
+    }
+
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Type,
+            line_of(node.path.span()),
+        );
+        self.visit_path_generics(&node.path);
+        for field in &node.fields {
+            self.visit_expr(&field.expr);
+        }
+        if let Some(rest) = &node.rest {
+            self.visit_expr(rest);
+        }
+    }
+
+    fn visit_type_path(&mut self, node: &'ast syn::TypePath) {
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Type,
+            line_of(node.path.span()),
+        );
+        self.visit_path_generics(&node.path);
+        if let Some(qself) = &node.qself {
+            self.visit_type(&qself.ty);
+        }
+    }
+
+    fn visit_trait_bound(&mut self, node: &'ast syn::TraitBound) {
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Type,
+            line_of(node.path.span()),
+        );
+        self.visit_path_generics(&node.path);
+    }
+
+    fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Type,
+            line_of(node.path.span()),
+        );
+        for elem in &node.elems {
+            self.visit_pat(elem);
+        }
+    }
+
+    fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
+        self.push_ref(
+            path_segments(&node.path),
+            RawRefKind::Type,
+            line_of(node.path.span()),
+        );
+        for field in &node.fields {
+            self.visit_pat(&field.pat);
+        }
+    }
+
+    fn visit_expr_lit(&mut self, node: &'ast syn::ExprLit) {
+        let Lit::Str(literal) = &node.lit else { return };
+        if self.message_macro_depth > 0 {
+            return;
+        }
+        let start = literal.span().start();
+        if self.consumed_literals.contains(&(start.line, start.column)) {
+            return;
+        }
+        let text = literal.value();
+        if sql::is_whole_sql(&text, self.dialect) {
+            self.record_sql(&text, line_of(literal.span()), RawSqlOrigin::Literal);
+        }
+    }
+
+    fn visit_macro(&mut self, node: &'ast syn::Macro) {
+        self.visit_inner_macro(node);
+    }
+}
+
+impl Extractor {
+    /// Visits the generic arguments of a path (`Json<Review>`, `Vec::<Movie>::new`).
+    fn visit_path_generics(&mut self, path: &syn::Path) {
+        for segment in &path.segments {
+            self.visit_path_arguments(&segment.arguments);
+        }
+    }
+}
+
+/// The path naming an impl's self type: `Foo`, `Foo<T>`, `&Foo`, `Box<Foo>` is kept as `Box`.
+fn type_path_of(ty: &syn::Type) -> Option<RawPath> {
+    match ty {
+        syn::Type::Path(p) => Some(path_segments(&p.path)),
+        syn::Type::Reference(r) => type_path_of(&r.elem),
+        syn::Type::Paren(p) => type_path_of(&p.elem),
+        syn::Type::Group(g) => type_path_of(&g.elem),
+        _ => None,
+    }
+}
+
+/// Deepest bracket nesting in a source text, a cheap guard against inputs that would exhaust
+/// the parser's stack.
+pub(crate) fn bracket_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Parses one file's text into facts. Never panics on any input; problems become entries of
+/// `FileFacts::problems`.
+pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
+    let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    let mut facts = FileFacts {
+        lines,
+        modules: vec![RawModule::default()],
+        ..FileFacts::default()
+    };
+    let depth = bracket_depth(text);
+    if depth > max_nesting {
+        facts.problems.push((
+            None,
+            format!("not analyzed: brackets nest {depth} deep (limit {max_nesting})"),
+        ));
+        return facts;
+    }
+    let file = match syn::parse_file(text) {
+        Ok(file) => file,
+        Err(error) => {
+            let line = line_of(error.span());
+            facts.problems.push((
+                Some(line).filter(|l| *l > 0),
+                format!("Rust syntax error: {error}"),
+            ));
+            return facts;
+        }
+    };
+    facts.parsed = true;
+    let mut extractor = Extractor {
+        facts,
+        dialect,
+        module: 0,
+        owner: None,
+        in_function: false,
+        impl_context: None,
+        diesel_write_depth: 0,
+        message_macro_depth: 0,
+        consumed_literals: HashSet::new(),
+    };
+    for item in &file.items {
+        extractor.visit_item(item);
+    }
+    extractor.facts
+}

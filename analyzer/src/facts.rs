@@ -1,0 +1,190 @@
+//! Per-file facts: what one file says, before any name is resolved against the rest of the
+//! workspace.
+//!
+//! Parsing is the expensive, parallel step; it produces these plain values and drops the syntax
+//! tree at once, so memory stays proportional to facts rather than to syntax. Paths are kept as
+//! written (segments), to be resolved once every file's module path is known.
+
+use crate::model::{Access, Framework, ItemKind, StatementKind};
+use crate::sql::TableDeclaration;
+
+/// A path as written, one string per segment (`crate`, `super`, `Self` included).
+pub(crate) type RawPath = Vec<String>;
+
+/// How a raw path is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RawRefKind {
+    /// Called: `f(x)`, `Type::new()`.
+    Call,
+    /// In a type position, a struct literal or a pattern.
+    Type,
+    /// A value: a function passed along, a const, an enum variant, a macro.
+    Value,
+    /// A `use` declaration.
+    Import,
+}
+
+/// One path occurrence.
+#[derive(Debug, Clone)]
+pub(crate) struct RawRef {
+    pub path: RawPath,
+    pub kind: RawRefKind,
+    pub line: u32,
+    /// Inside the arguments of diesel's `insert_into`, `update` or `delete`.
+    pub diesel_write: bool,
+}
+
+/// A method call `receiver.name(...)`.
+#[derive(Debug, Clone)]
+pub(crate) struct RawMethodCall {
+    pub name: String,
+    pub line: u32,
+    /// The receiver is `self`, so the method belongs to the enclosing impl's type if it has it.
+    pub on_self: bool,
+}
+
+/// Where a SQL literal was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RawSqlOrigin {
+    QueryCall,
+    Literal,
+}
+
+/// A table access found in a literal of this item.
+#[derive(Debug, Clone)]
+pub(crate) struct RawSqlAccess {
+    pub table: String,
+    pub access: Access,
+    pub statement: StatementKind,
+    pub line: u32,
+    pub origin: RawSqlOrigin,
+}
+
+/// A route registration or an inclusion of another function's routes, inside one function.
+#[derive(Debug, Clone)]
+pub(crate) enum RawRouteFragment {
+    /// `.route("/p", get(h))` and friends; `path` has this function's local prefixes applied.
+    Route {
+        method: String,
+        path: String,
+        handler: Option<RawPath>,
+        handler_name: String,
+        line: u32,
+        framework: Framework,
+    },
+    /// `.nest("/p", other())`, `.service(handler_fn)`, `.configure(f)`, `mount("/p", routes![f])`:
+    /// the target function's routes (or route attribute) apply under `prefix`.
+    Include {
+        prefix: String,
+        target: RawPath,
+        line: u32,
+    },
+}
+
+/// A route attribute on a function: `#[get("/p")]`.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteAttribute {
+    pub method: String,
+    pub path: String,
+    pub line: u32,
+}
+
+/// `use` entry: `alias` stands for `path`.
+#[derive(Debug, Clone)]
+pub(crate) struct UseEntry {
+    pub alias: String,
+    pub path: RawPath,
+}
+
+/// The impl or trait around a method.
+#[derive(Debug, Clone)]
+pub(crate) struct RawOwner {
+    /// Self type path as written (the trait's name for a trait's provided method).
+    pub self_type: RawPath,
+    pub trait_path: Option<RawPath>,
+    /// The method is a provided method of a trait definition.
+    pub in_trait: bool,
+}
+
+/// One item defined in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct RawItem {
+    pub name: String,
+    pub kind: ItemKind,
+    pub line: u32,
+    pub end_line: u32,
+    pub public: bool,
+    /// Index into [`FileFacts::modules`].
+    pub module: usize,
+    pub owner: Option<RawOwner>,
+    pub refs: Vec<RawRef>,
+    pub method_calls: Vec<RawMethodCall>,
+    pub sql: Vec<RawSqlAccess>,
+    pub routes: Vec<RawRouteFragment>,
+    pub route_attributes: Vec<RouteAttribute>,
+    /// `use` declarations inside the body.
+    pub local_uses: Vec<UseEntry>,
+    pub local_globs: Vec<RawPath>,
+    /// For enums: the variant names (so glob imports of variants resolve to the enum).
+    pub variants: Vec<String>,
+}
+
+/// A module scope of the file: index 0 is the file's own module, others are inline `mod x {}`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawModule {
+    /// Names of the inline modules from the file's module down to this one.
+    pub inline_path: Vec<String>,
+    pub uses: Vec<UseEntry>,
+    pub globs: Vec<RawPath>,
+}
+
+/// An out-of-line `mod name;` declaration.
+#[derive(Debug, Clone)]
+pub(crate) struct ModDeclaration {
+    /// Index of the module scope holding the declaration.
+    pub module: usize,
+    pub name: String,
+    /// Value of a `#[path = "..."]` attribute.
+    pub path_attribute: Option<String>,
+}
+
+/// A diesel `table!` block.
+#[derive(Debug, Clone)]
+pub(crate) struct DieselTable {
+    pub name: String,
+    pub columns: Vec<(String, String)>,
+    pub primary_key: Vec<String>,
+    pub line: u32,
+}
+
+/// A diesel `joinable!(child -> parent (column))`.
+#[derive(Debug, Clone)]
+pub(crate) struct DieselJoin {
+    pub child: String,
+    pub parent: String,
+    pub column: String,
+}
+
+/// A DDL statement found in a literal, with its absolute line.
+#[derive(Debug, Clone)]
+pub(crate) struct LocatedDeclaration {
+    pub declaration: TableDeclaration,
+    pub line: u32,
+}
+
+/// Everything one `.rs` file says.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileFacts {
+    pub lines: u32,
+    pub parsed: bool,
+    pub items: Vec<RawItem>,
+    pub modules: Vec<RawModule>,
+    pub mod_declarations: Vec<ModDeclaration>,
+    /// References outside function bodies, with the index of the item holding them.
+    pub file_refs: Vec<(Option<usize>, usize, RawRef)>,
+    pub declarations: Vec<LocatedDeclaration>,
+    pub diesel_tables: Vec<DieselTable>,
+    pub diesel_joins: Vec<DieselJoin>,
+    /// Problems, each with an optional line.
+    pub problems: Vec<(Option<u32>, String)>,
+}

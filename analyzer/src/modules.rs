@@ -1,0 +1,160 @@
+//! Module paths: which crate each `.rs` file belongs to and under which module path, found by
+//! following `mod` declarations from each crate root (`foo.rs` + `foo/`, `mod.rs`,
+//! `#[path = "..."]`). Files no declaration reaches get a path guessed from their location.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::discover::{join, parent};
+use crate::facts::FileFacts;
+use crate::model::CrateInfo;
+
+/// Where a file sits in the crate structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FilePlace {
+    /// Index into the crate list.
+    pub crate_index: usize,
+    /// Module path inside the crate, without the leading `crate`.
+    pub module: Vec<String>,
+    /// Reached through `mod` declarations.
+    pub declared: bool,
+}
+
+/// Normalizes `a/b/../c` to `a/c`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+fn file_stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".rs").unwrap_or(name)
+}
+
+/// Assigns every file (by index into `files`) a place.
+pub(crate) fn place_files(
+    crates: &[CrateInfo],
+    files: &[String],
+    facts: &[FileFacts],
+) -> Vec<FilePlace> {
+    let index_of: BTreeMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i))
+        .collect();
+    let mut places: Vec<Option<FilePlace>> = vec![None; files.len()];
+    let roots: BTreeSet<&str> = crates.iter().map(|c| c.root_file.as_str()).collect();
+    // Libraries first, so a file reachable from both a library and a binary belongs to the
+    // library (the binary uses it through the library).
+    let mut order: Vec<usize> = (0..crates.len()).collect();
+    order.sort_by_key(|&i| (crates[i].kind, i));
+    for crate_index in order {
+        let Some(&root) = index_of.get(crates[crate_index].root_file.as_str()) else {
+            continue;
+        };
+        if places[root].is_some() {
+            continue;
+        }
+        let mut queue = VecDeque::from([(root, Vec::<String>::new())]);
+        while let Some((file, module)) = queue.pop_front() {
+            if places[file].is_some() {
+                continue;
+            }
+            places[file] = Some(FilePlace {
+                crate_index,
+                module: module.clone(),
+                declared: true,
+            });
+            let path = files[file].as_str();
+            let is_mod_rs = roots.contains(path) || path.ends_with("/mod.rs") || path == "mod.rs";
+            let own_dir = if is_mod_rs {
+                parent(path).to_string()
+            } else {
+                join(parent(path), file_stem(path))
+            };
+            for declaration in &facts[file].mod_declarations {
+                let inline = &facts[file].modules[declaration.module].inline_path;
+                let mut dir = own_dir.clone();
+                for name in inline {
+                    dir = join(&dir, name);
+                }
+                let candidates = match &declaration.path_attribute {
+                    Some(attribute) if inline.is_empty() => vec![join(parent(path), attribute)],
+                    Some(attribute) => vec![join(&dir, attribute)],
+                    None => vec![
+                        join(&dir, &format!("{}.rs", declaration.name)),
+                        join(&dir, &format!("{}/mod.rs", declaration.name)),
+                    ],
+                };
+                let found = candidates
+                    .iter()
+                    .find_map(|candidate| index_of.get(normalize(candidate).as_str()).copied());
+                if let Some(child) = found {
+                    let mut child_module = module.clone();
+                    child_module.extend(inline.iter().cloned());
+                    child_module.push(declaration.name.clone());
+                    queue.push_back((child, child_module));
+                }
+            }
+        }
+    }
+    files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| {
+            places[index]
+                .take()
+                .unwrap_or_else(|| guess_place(crates, file))
+        })
+        .collect()
+}
+
+/// A place for a file no `mod` declaration reaches: the innermost crate directory holding it
+/// (its library if it has one), and a module path from the file's location under `src/`.
+fn guess_place(crates: &[CrateInfo], file: &str) -> FilePlace {
+    let crate_index = crates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.dir.is_empty() || file.starts_with(&format!("{}/", c.dir)))
+        .max_by_key(|(i, c)| {
+            (
+                c.dir.len(),
+                std::cmp::Reverse(c.kind),
+                std::cmp::Reverse(*i),
+            )
+        })
+        .map_or(0, |(i, _)| i);
+    let dir = crates.get(crate_index).map_or("", |c| c.dir.as_str());
+    let inside = if dir.is_empty() {
+        file
+    } else {
+        file.strip_prefix(dir)
+            .map_or(file, |r| r.trim_start_matches('/'))
+    };
+    let inside = inside.strip_prefix("src/").unwrap_or(inside);
+    let mut module: Vec<String> = inside
+        .trim_end_matches(".rs")
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .map(|part| part.replace(|c: char| !(c.is_alphanumeric() || c == '_'), "_"))
+        .collect();
+    if matches!(
+        module.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        module.pop();
+    }
+    FilePlace {
+        crate_index,
+        module,
+        declared: false,
+    }
+}

@@ -1,0 +1,370 @@
+//! Name resolution: per module, a scope of items, child modules, `use` entries and glob
+//! imports, and the path resolver that maps what code writes (`crate::repo::find`,
+//! `super::Review`, `Self::new`, `reviews::list` through a `use`) to workspace items, or to an
+//! external crate's name. External crates are recorded, never followed.
+
+use std::collections::HashMap;
+
+use crate::facts::{FileFacts, RawPath, UseEntry};
+use crate::model::{CrateInfo, CrateKind, ItemKind};
+use crate::modules::FilePlace;
+
+/// Index of a module in [`Scopes::modules`].
+pub(crate) type ModuleIndex = usize;
+/// Index of an item in [`Scopes::items`].
+pub(crate) type ItemIndex = usize;
+
+/// What a path stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resolution {
+    Item(ItemIndex),
+    Module(ModuleIndex),
+    External(String),
+    Unknown,
+}
+
+/// One module's scope.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleScope {
+    pub crate_index: usize,
+    pub path: Vec<String>,
+    pub parent: Option<ModuleIndex>,
+    pub children: HashMap<String, ModuleIndex>,
+    pub items: HashMap<String, Vec<ItemIndex>>,
+    pub uses: HashMap<String, RawPath>,
+    pub globs: Vec<RawPath>,
+}
+
+/// An item with where it lives.
+#[derive(Debug)]
+pub(crate) struct ItemEntry {
+    pub file: usize,
+    pub raw: usize,
+    pub module: ModuleIndex,
+    pub kind: ItemKind,
+    pub name: String,
+    /// For methods: the self type's item, once resolved.
+    pub self_item: Option<ItemIndex>,
+}
+
+/// The context a path is resolved in.
+pub(crate) struct Context<'a> {
+    pub module: ModuleIndex,
+    pub local_uses: &'a [UseEntry],
+    pub local_globs: &'a [RawPath],
+    pub self_item: Option<ItemIndex>,
+}
+
+/// All scopes of the workspace.
+#[derive(Debug, Default)]
+pub(crate) struct Scopes {
+    pub modules: Vec<ModuleScope>,
+    module_index: HashMap<(usize, Vec<String>), ModuleIndex>,
+    pub items: Vec<ItemEntry>,
+    /// `(file, raw item)` to item index.
+    pub item_of: HashMap<(usize, usize), ItemIndex>,
+    /// `(file, raw module)` to module index.
+    pub module_of: HashMap<(usize, usize), ModuleIndex>,
+    /// Methods by self type and name.
+    pub methods: HashMap<(ItemIndex, String), ItemIndex>,
+    /// Methods by name alone, for calls on receivers of unknown type.
+    pub methods_by_name: HashMap<String, Vec<ItemIndex>>,
+    crate_roots: HashMap<String, ModuleIndex>,
+    dependencies: Vec<Vec<String>>,
+    enum_variants: HashMap<ItemIndex, Vec<String>>,
+}
+
+const MAX_DEPTH: usize = 16;
+
+impl Scopes {
+    fn module(&mut self, crate_index: usize, path: &[String]) -> ModuleIndex {
+        if let Some(&index) = self.module_index.get(&(crate_index, path.to_vec())) {
+            return index;
+        }
+        let parent = if path.is_empty() {
+            None
+        } else {
+            Some(self.module(crate_index, &path[..path.len() - 1]))
+        };
+        let index = self.modules.len();
+        self.modules.push(ModuleScope {
+            crate_index,
+            path: path.to_vec(),
+            parent,
+            ..ModuleScope::default()
+        });
+        self.module_index
+            .insert((crate_index, path.to_vec()), index);
+        if let (Some(parent), Some(name)) = (parent, path.last()) {
+            self.modules[parent].children.insert(name.clone(), index);
+        }
+        index
+    }
+
+    /// Builds the scopes of every file.
+    pub(crate) fn build(crates: &[CrateInfo], places: &[FilePlace], facts: &[FileFacts]) -> Scopes {
+        let mut scopes = Scopes {
+            dependencies: crates.iter().map(|c| c.dependencies.clone()).collect(),
+            ..Scopes::default()
+        };
+        for (crate_index, info) in crates.iter().enumerate() {
+            let root = scopes.module(crate_index, &[]);
+            // Libraries are what other crates name; a binary's name never is a path root.
+            if info.kind == CrateKind::Lib || !scopes.crate_roots.contains_key(&info.name) {
+                scopes.crate_roots.insert(info.name.clone(), root);
+            }
+        }
+        for (file, (place, file_facts)) in places.iter().zip(facts).enumerate() {
+            for (raw_module, module) in file_facts.modules.iter().enumerate() {
+                let mut path = place.module.clone();
+                path.extend(module.inline_path.iter().cloned());
+                let index = scopes.module(place.crate_index, &path);
+                scopes.module_of.insert((file, raw_module), index);
+                let scope = &mut scopes.modules[index];
+                for entry in &module.uses {
+                    scope
+                        .uses
+                        .entry(entry.alias.clone())
+                        .or_insert_with(|| entry.path.clone());
+                }
+                scope.globs.extend(module.globs.iter().cloned());
+            }
+            for (raw, item) in file_facts.items.iter().enumerate() {
+                let module = scopes.module_of[&(file, item.module)];
+                let index = scopes.items.len();
+                scopes.items.push(ItemEntry {
+                    file,
+                    raw,
+                    module,
+                    kind: item.kind,
+                    name: item.name.clone(),
+                    self_item: None,
+                });
+                scopes.item_of.insert((file, raw), index);
+                if item.kind != ItemKind::Method {
+                    scopes.modules[module]
+                        .items
+                        .entry(item.name.clone())
+                        .or_default()
+                        .push(index);
+                }
+                if item.kind == ItemKind::Enum {
+                    scopes.enum_variants.insert(index, item.variants.clone());
+                }
+            }
+        }
+        // Methods hang off their self type, which needs the scopes above to resolve.
+        for index in 0..scopes.items.len() {
+            if scopes.items[index].kind != ItemKind::Method {
+                continue;
+            }
+            let entry = &scopes.items[index];
+            let raw = &facts[entry.file].items[entry.raw];
+            let Some(owner) = &raw.owner else { continue };
+            let context = Context {
+                module: entry.module,
+                local_uses: &[],
+                local_globs: &[],
+                self_item: None,
+            };
+            let self_item = match scopes.resolve(&context, &owner.self_type) {
+                Resolution::Item(target) if scopes.items[target].kind.is_type() => Some(target),
+                _ => None,
+            };
+            scopes.items[index].self_item = self_item;
+            let name = scopes.items[index].name.clone();
+            if let Some(self_item) = self_item {
+                scopes
+                    .methods
+                    .entry((self_item, name.clone()))
+                    .or_insert(index);
+            }
+            scopes.methods_by_name.entry(name).or_default().push(index);
+        }
+        scopes
+    }
+
+    /// Resolves a path written in `context`.
+    pub(crate) fn resolve(&self, context: &Context<'_>, path: &[String]) -> Resolution {
+        self.resolve_at(context, path, 0)
+    }
+
+    fn resolve_at(&self, context: &Context<'_>, path: &[String], depth: usize) -> Resolution {
+        let Some((first, rest)) = path.split_first() else {
+            return Resolution::Unknown;
+        };
+        if depth > MAX_DEPTH {
+            return Resolution::Unknown;
+        }
+        if first == "::" {
+            // `::name::...` names a crate, never a local item.
+            let Some((name, rest)) = rest.split_first() else {
+                return Resolution::Unknown;
+            };
+            let start = self.crate_named(context.module, name);
+            return self.walk(start, rest, depth);
+        }
+        let start = self.resolve_first(context, first, rest, depth);
+        self.walk(start, rest, depth)
+    }
+
+    fn resolve_first(
+        &self,
+        context: &Context<'_>,
+        first: &str,
+        rest: &[String],
+        depth: usize,
+    ) -> Resolution {
+        let module = context.module;
+        match first {
+            "crate" => return Resolution::Module(self.crate_root(module)),
+            "self" => return Resolution::Module(module),
+            "super" => return Resolution::Module(self.modules[module].parent.unwrap_or(module)),
+            "Self" => {
+                return context
+                    .self_item
+                    .map_or(Resolution::Unknown, Resolution::Item);
+            }
+            _ => {}
+        }
+        if let Some(entry) = context.local_uses.iter().rev().find(|e| e.alias == first) {
+            let inner = Context {
+                local_uses: &[],
+                local_globs: &[],
+                ..*context
+            };
+            return self.resolve_at(&inner, &entry.path, depth + 1);
+        }
+        // A segment followed by more segments is a module, a type or a crate, never a value.
+        let type_namespace = !rest.is_empty();
+        if let Some(found) = self.lookup(module, first, depth)
+            && !(type_namespace && self.is_value(&found))
+        {
+            return found;
+        }
+        for glob in context.local_globs {
+            let inner = Context {
+                local_uses: &[],
+                local_globs: &[],
+                ..*context
+            };
+            if let Some(found) =
+                self.lookup_in_target(self.resolve_at(&inner, glob, depth + 1), first, depth)
+            {
+                return found;
+            }
+        }
+        self.crate_named(module, first)
+    }
+
+    /// A crate name as a path root: a workspace library, std, or a declared dependency.
+    fn crate_named(&self, module: ModuleIndex, name: &str) -> Resolution {
+        if let Some(&root) = self.crate_roots.get(name) {
+            return Resolution::Module(root);
+        }
+        if matches!(name, "std" | "core" | "alloc") {
+            return Resolution::External(name.to_string());
+        }
+        let crate_index = self.modules[module].crate_index;
+        if self
+            .dependencies
+            .get(crate_index)
+            .is_some_and(|deps| deps.iter().any(|d| d == name))
+        {
+            return Resolution::External(name.to_string());
+        }
+        Resolution::Unknown
+    }
+
+    fn is_value(&self, resolution: &Resolution) -> bool {
+        matches!(resolution, Resolution::Item(item)
+            if matches!(self.items[*item].kind, ItemKind::Function | ItemKind::Const | ItemKind::Static))
+    }
+
+    fn crate_root(&self, mut module: ModuleIndex) -> ModuleIndex {
+        while let Some(parent) = self.modules[module].parent {
+            module = parent;
+        }
+        module
+    }
+
+    /// A name in a module: its items, child modules, `use` entries, then glob imports.
+    fn lookup(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let scope = &self.modules[module];
+        if let Some(items) = scope.items.get(name) {
+            // Prefer a type when a type and a value share the name (`struct Id` + `fn Id`).
+            let chosen = items
+                .iter()
+                .find(|&&i| self.items[i].kind.is_type())
+                .or_else(|| items.first())
+                .copied()?;
+            return Some(Resolution::Item(chosen));
+        }
+        if let Some(&child) = scope.children.get(name) {
+            return Some(Resolution::Module(child));
+        }
+        let context = Context {
+            module,
+            local_uses: &[],
+            local_globs: &[],
+            self_item: None,
+        };
+        if let Some(path) = scope.uses.get(name) {
+            // `use foo::bar` inside a module that also calls its own item `foo` would loop.
+            if !(path.len() == 1 && path[0] == name) {
+                let found = self.resolve_at(&context, path, depth + 1);
+                if found != Resolution::Unknown {
+                    return Some(found);
+                }
+            } else {
+                return Some(self.crate_named(module, name));
+            }
+        }
+        for glob in &scope.globs {
+            let target = self.resolve_at(&context, glob, depth + 1);
+            if let Some(found) = self.lookup_in_target(target, name, depth + 1) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    fn lookup_in_target(&self, target: Resolution, name: &str, depth: usize) -> Option<Resolution> {
+        match target {
+            Resolution::Module(module) => self.lookup(module, name, depth + 1),
+            Resolution::Item(item) => self
+                .enum_variants
+                .get(&item)
+                .filter(|variants| variants.iter().any(|v| v == name))
+                .map(|_| Resolution::Item(item)),
+            _ => None,
+        }
+    }
+
+    /// Follows the remaining segments from a resolved start.
+    fn walk(&self, start: Resolution, rest: &[String], depth: usize) -> Resolution {
+        let mut current = start;
+        for segment in rest {
+            current = match current {
+                Resolution::Module(module) => match self.lookup(module, segment, depth + 1) {
+                    Some(found) => found,
+                    None => return Resolution::Unknown,
+                },
+                Resolution::Item(item) => {
+                    // `Type::method`; otherwise an associated item or variant we do not model:
+                    // the type itself is what the path couples to.
+                    if let Some(&method) = self.methods.get(&(item, segment.clone())) {
+                        Resolution::Item(method)
+                    } else {
+                        return Resolution::Item(item);
+                    }
+                }
+                other => return other,
+            };
+        }
+        current
+    }
+}
