@@ -37,6 +37,7 @@ fn synthetic(files: usize) -> CouplingInput {
         input.files.push(FileFacts {
             path: format!("src/area{}/file{}.rs", f / area_size, f % area_size),
             lines: 200,
+            entry_point: false,
         });
     }
     for t in 0..areas * 3 {

@@ -45,6 +45,8 @@ pub enum SharedReason {
     CompositionRoot,
     /// No coupling to anything: module declarations and glue.
     Uncoupled,
+    /// Reaches no business data and is coupled to no context: health checks, plumbing.
+    Infrastructure,
 }
 
 /// Where a file ended up.
@@ -117,10 +119,8 @@ pub struct Proposal {
 /// A moved function must be pulled at least this much harder to the other context than to its
 /// own, so that a single call does not scatter a file.
 const MOVE_MARGIN: f64 = 2.0;
-/// ... and by at least this absolute weight (one direct write).
-const MOVE_MIN_PULL: f64 = WRITE_WEIGHT;
-/// A composition root spreads its coupling: no context holds more than this share of it.
-const ROOT_MAX_SHARE: f64 = 0.5;
+/// ... and by at least this absolute weight (a read and a call, or a write).
+const MOVE_MIN_PULL: f64 = READ_WEIGHT + CALL_WEIGHT;
 /// A shared library is used by files of at least this many contexts.
 const LIBRARY_MIN_CONTEXTS: usize = 2;
 
@@ -147,7 +147,7 @@ pub fn propose(
     let first = run_clustering(&undirected, &uncoupled, &pins, options);
 
     // 3. Shared kernel.
-    for (file, reason) in find_kernel(graph, &data, &first) {
+    for (file, reason) in find_kernel(input, graph, &data, &first) {
         if !options.pins.contains_key(&input.files[file].path) {
             shared.entry(file).or_insert(reason);
         }
@@ -169,7 +169,11 @@ pub fn propose(
     let mut groups: Vec<Vec<usize>> = community_files.into_values().collect();
 
     // 5. Fold data-less, route-less groups into their closest neighbour.
-    groups = absorb_hollow_groups(input, &data, groups, &reduced, &pins);
+    let (kept, hollow) = absorb_hollow_groups(&data, groups, &reduced, &pins);
+    groups = kept;
+    for file in hollow {
+        shared.insert(file, SharedReason::Infrastructure);
+    }
 
     let mut placement = vec![Placement::Shared(SharedReason::Uncoupled); files];
     for (file, reason) in &shared {
@@ -186,10 +190,17 @@ pub fn propose(
         Some(Placement::Context(c)) => Some(*c),
         _ => None,
     };
-    let tables = own_tables(input, &file_context);
+    let by_file: Vec<Option<usize>> = input
+        .functions
+        .iter()
+        .map(|f| file_context(f.file))
+        .collect();
+    let tables = own_tables(input, graph, &by_file);
 
     // 7. Moves.
     let (function_context, moves) = find_moves(input, graph, &file_context, &tables);
+    // Ownership again, now that moved functions count for the context they move to.
+    let tables = own_tables(input, graph, &function_context);
 
     // Assemble contexts.
     let mut contexts: Vec<BoundedContext> = groups
@@ -378,99 +389,140 @@ fn run_clustering(
     Partition { community }
 }
 
-/// Which files touch data, computed once: `direct` when one of their functions runs SQL itself,
-/// `reaches` when any of their edges leads to a table (also through callees).
+/// Which files touch business data, computed once.
+///
+/// A *business table* is one that some route handler reaches (directly or through its callees):
+/// the data the application serves. Tables reached only from elsewhere (a migrations ledger, a
+/// job queue's bookkeeping) are infrastructure and do not make a file part of a context. A tree
+/// without routes has no way to tell, so there every table is business data.
 struct DataReach {
+    /// The file runs SQL on a business table itself.
     direct: Vec<bool>,
+    /// The file reaches a business table, itself or through its callees.
     reaches: Vec<bool>,
 }
 
 impl DataReach {
     fn of(input: &CouplingInput, graph: &CouplingGraph) -> Self {
+        let handlers: BTreeSet<usize> = input.routes.iter().filter_map(|r| r.handler).collect();
+        let business: BTreeSet<usize> = if handlers.is_empty() {
+            (0..input.tables.len()).collect()
+        } else {
+            handlers
+                .iter()
+                .filter_map(|&h| graph.footprints.get(h))
+                .flat_map(|footprint| footprint.tables.keys().copied())
+                .collect()
+        };
         let mut direct = vec![false; input.files.len()];
-        for function in &input.functions {
-            if !function.accesses.is_empty()
-                && let Some(d) = direct.get_mut(function.file)
-            {
-                *d = true;
-            }
-        }
         let mut reaches = vec![false; input.files.len()];
-        for (from, to, _) in graph.edges() {
-            if let (Node::File(f), Node::Table(_)) = (from, to) {
-                reaches[f] = true;
+        for (index, function) in input.functions.iter().enumerate() {
+            let file = function.file;
+            if file >= input.files.len() {
+                continue;
+            }
+            if function
+                .accesses
+                .iter()
+                .any(|(table, _, _)| business.contains(table))
+            {
+                direct[file] = true;
+            }
+            if graph.footprints[index]
+                .tables
+                .keys()
+                .any(|table| business.contains(table))
+            {
+                reaches[file] = true;
             }
         }
         Self { direct, reaches }
     }
 }
 
-/// Files that run no SQL themselves and are either libraries (used by files of several
-/// contexts, reaching no table even through callees) or composition roots (their own coupling
-/// spread over several contexts, none dominant).
+/// Folder names that declare their files a shared library.
+const SHARED_FOLDERS: &[&str] = &[
+    "common",
+    "shared",
+    "kernel",
+    "util",
+    "utils",
+    "support",
+    "infra",
+    "infrastructure",
+];
+
+/// The shared kernel, read off a first clustering. A file that runs no SQL on business tables
+/// is shared when it is
+/// - a **library**: it reaches no business table even through its callees, and files of at
+///   least two contexts use it, or it lives in a folder that declares it shared (`common/`,
+///   `shared/`, `utils/`...);
+/// - a **composition root**: the root file of a binary, or a file that registers the routes of
+///   handlers in at least two contexts (the router).
 fn find_kernel(
+    input: &CouplingInput,
     graph: &CouplingGraph,
     data: &DataReach,
     partition: &Partition,
 ) -> BTreeMap<usize, SharedReason> {
     let files = graph.file_count();
     let mut users: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
-    let mut outgoing: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); files];
-    for (from, to, coupling) in graph.edges() {
-        let Node::File(f) = from else { continue };
-        if let Node::File(g) = to {
+    for (from, to, _) in graph.edges() {
+        if let (Node::File(f), Node::File(g)) = (from, to) {
             users[g].insert(partition.community[f]);
         }
-        *outgoing[f]
-            .entry(partition.community[graph.dense(to)])
-            .or_default() += coupling.weight;
+    }
+    let mut routed_contexts: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
+    for route in &input.routes {
+        if let (Some(handler), Some(set)) = (
+            route.handler.and_then(|h| input.functions.get(h)),
+            routed_contexts.get_mut(route.file),
+        ) {
+            set.insert(partition.community[handler.file]);
+        }
     }
     let mut kernel = BTreeMap::new();
     for file in 0..files {
         if data.direct[file] {
             continue;
         }
-        let own = partition.community[file];
-        let foreign_users = users[file].iter().filter(|c| **c != own).count();
-        if !data.reaches[file] && users[file].len() >= LIBRARY_MIN_CONTEXTS && foreign_users >= 1 {
-            kernel.insert(file, SharedReason::Library);
+        let facts = &input.files[file];
+        if facts.entry_point || routed_contexts[file].len() >= 2 {
+            kernel.insert(file, SharedReason::CompositionRoot);
             continue;
         }
-        let total: f64 = outgoing[file].values().sum();
-        let spread = outgoing[file].len();
-        let top = outgoing[file].values().copied().fold(0.0, f64::max);
-        if spread >= 3 && total > 0.0 && top / total <= ROOT_MAX_SHARE {
-            kernel.insert(file, SharedReason::CompositionRoot);
+        let declared_shared = facts
+            .path
+            .split('/')
+            .rev()
+            .skip(1)
+            .any(|dir| SHARED_FOLDERS.contains(&dir));
+        let own = partition.community[file];
+        let foreign_users = users[file].iter().filter(|c| **c != own).count();
+        let widely_used = users[file].len() >= LIBRARY_MIN_CONTEXTS && foreign_users >= 1;
+        if !data.reaches[file] && (widely_used || declared_shared) {
+            kernel.insert(file, SharedReason::Library);
         }
     }
     kernel
 }
 
-/// Groups that own no table (nothing in them writes or reads one) and register no route join
-/// the group they are most coupled to, when there is one.
+/// Groups that reach no business table, even through their callees, are not contexts: each
+/// joins the group it is most coupled to, or the shared kernel when it is coupled to none (a
+/// health check that only pings the database). Returns the groups left and the files moved to
+/// the kernel.
 fn absorb_hollow_groups(
-    input: &CouplingInput,
     data: &DataReach,
     mut groups: Vec<Vec<usize>>,
     folded: &WeightedGraph,
     pins: &[Option<u32>],
-) -> Vec<Vec<usize>> {
-    let has_data = |group: &[usize]| group.iter().any(|&f| data.reaches[f]);
-    let has_route = |group: &[usize]| {
-        input.routes.iter().any(|r| match r.handler {
-            Some(h) => input
-                .functions
-                .get(h)
-                .is_some_and(|func| group.contains(&func.file)),
-            None => group.contains(&r.file),
-        })
-    };
+) -> (Vec<Vec<usize>>, Vec<usize>) {
+    let mut to_kernel = Vec::new();
     // Bounded: each pass removes one group.
     for _ in 0..groups.len() {
-        let Some(hollow) = groups
-            .iter()
-            .position(|g| !has_data(g) && !has_route(g) && !g.iter().any(|f| pins[*f].is_some()))
-        else {
+        let Some(hollow) = groups.iter().position(|g| {
+            !g.iter().any(|&f| data.reaches[f]) && !g.iter().any(|f| pins[*f].is_some())
+        }) else {
             break;
         };
         let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
@@ -489,52 +541,64 @@ fn absorb_hollow_groups(
                 }
             }
         }
-        let Some((&target, _)) = pull
+        let target = pull
             .iter()
             .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
-        else {
-            break;
-        };
-        let moved = groups[hollow].clone();
-        groups[target].extend(moved);
-        groups[target].sort_unstable();
-        groups.remove(hollow);
+            .map(|(g, _)| *g);
+        let moved = groups.remove(hollow);
+        match target {
+            Some(target) => {
+                let target = if target > hollow { target - 1 } else { target };
+                groups[target].extend(moved);
+                groups[target].sort_unstable();
+            }
+            None => to_kernel.extend(moved),
+        }
     }
-    groups
+    (groups, to_kernel)
 }
 
-/// Owner of each table: the context whose files write it most (direct writes), else the one
-/// that reads it most.
+/// Owner of each table: the context whose functions write it most (direct writes); for a
+/// table nobody writes, the context whose functions reach it most, counting reads through
+/// callees at their decayed strength (so the context that *uses* a lookup table owns it, not
+/// the repository function that happens to run the SELECT). Readers and writers are the
+/// contexts whose functions run the SQL themselves.
 fn own_tables(
     input: &CouplingInput,
-    file_context: &dyn Fn(usize) -> Option<usize>,
+    graph: &CouplingGraph,
+    function_context: &[Option<usize>],
 ) -> Vec<TableUse> {
-    let mut write_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); input.tables.len()];
-    let mut read_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); input.tables.len()];
-    let mut usage: Vec<TableUse> = (0..input.tables.len())
+    let tables = input.tables.len();
+    let mut write_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); tables];
+    let mut reach_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); tables];
+    let mut usage: Vec<TableUse> = (0..tables)
         .map(|_| TableUse {
             owner: None,
             readers: BTreeSet::new(),
             writers: BTreeSet::new(),
         })
         .collect();
-    for function in &input.functions {
-        let Some(context) = file_context(function.file) else {
+    for (index, function) in input.functions.iter().enumerate() {
+        let Some(context) = function_context.get(index).copied().flatten() else {
             continue;
         };
         for &(table, access, _) in &function.accesses {
-            if table >= input.tables.len() {
+            if table >= tables {
                 continue;
             }
             match access {
                 crate::graph::Access::Read => {
                     usage[table].readers.insert(context);
-                    *read_weight[table].entry(context).or_default() += READ_WEIGHT;
                 }
                 crate::graph::Access::Write => {
                     usage[table].writers.insert(context);
                     *write_weight[table].entry(context).or_default() += WRITE_WEIGHT;
                 }
+            }
+        }
+        for (&table, &(read, write)) in &graph.footprints[index].tables {
+            if table < tables {
+                *reach_weight[table].entry(context).or_default() += read.max(write);
             }
         }
     }
@@ -545,7 +609,7 @@ fn own_tables(
                 .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
                 .map(|(c, _)| *c)
         };
-        use_.owner = heaviest(&write_weight[table]).or_else(|| heaviest(&read_weight[table]));
+        use_.owner = heaviest(&write_weight[table]).or_else(|| heaviest(&reach_weight[table]));
     }
     usage
 }
@@ -587,8 +651,12 @@ fn find_moves(
                     let owner = tables.get(table).and_then(|t| t.owner)?;
                     Some((owner, table, read, write))
                 });
+        // Per context the strongest table counts, not the sum: a query joining four tables of
+        // one context is one dependency on it, not four.
         for (owner, _, read, write) in table_pulls.clone() {
-            *pull.entry(owner).or_default() += READ_WEIGHT * read + WRITE_WEIGHT * write;
+            let weight = READ_WEIGHT * read + WRITE_WEIGHT * write;
+            let entry = pull.entry(owner).or_default();
+            *entry = entry.max(weight);
         }
         let neighbours: BTreeSet<usize> = function
             .calls
@@ -601,9 +669,6 @@ fn find_moves(
             .into_iter()
             .filter_map(|other| {
                 let target = input.functions.get(other)?;
-                if target.file == function.file {
-                    return None;
-                }
                 Some((file_context(target.file)?, target))
             })
             .collect();

@@ -25,6 +25,7 @@ impl Monolith {
         self.input.files.push(FileFacts {
             path: path.into(),
             lines: 100,
+            entry_point: path == "src/main.rs",
         });
         self.files.insert(path.into(), self.input.files.len() - 1);
         self.input.files.len() - 1

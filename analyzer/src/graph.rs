@@ -58,6 +58,8 @@ pub struct FileFacts {
     pub path: String,
     /// Lines of code, used to size contexts.
     pub lines: usize,
+    /// The root file of a binary (`main.rs`): wiring, not business logic.
+    pub entry_point: bool,
 }
 
 /// A function or method and the coupling its body carries.
@@ -368,6 +370,7 @@ mod tests {
                 .map(|p| FileFacts {
                     path: p.into(),
                     lines: 10,
+                    entry_point: false,
                 })
                 .to_vec(),
             functions: vec![

@@ -29,6 +29,12 @@ pub fn is_auxiliary(path: &str) -> bool {
 pub fn coupling_input(code: &CodeModel) -> CouplingInput {
     let mut input = CouplingInput::default();
     let mut file_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let entry_points: Vec<&str> = code
+        .crates
+        .iter()
+        .filter(|c| c.kind == model::CrateKind::Bin)
+        .map(|c| c.root_file.as_str())
+        .collect();
     for (path, file) in &code.files {
         if is_auxiliary(path) {
             continue;
@@ -37,6 +43,7 @@ pub fn coupling_input(code: &CodeModel) -> CouplingInput {
         input.files.push(FileFacts {
             path: path.clone(),
             lines: file.lines as usize,
+            entry_point: entry_points.contains(&path.as_str()),
         });
     }
 

@@ -121,3 +121,62 @@ pub mod metrics;
 
 #[cfg(test)]
 mod fixture;
+
+/// Choices for a whole analysis: how to build the model and how to propose contexts.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Model building.
+    pub model: ModelOptions,
+    /// Clustering knobs and pins.
+    pub proposal: contexts::ProposalOptions,
+}
+
+/// Runs the whole pipeline on the tree at `root`: model, coupling graph, contexts, metrics,
+/// and the analysis in the JSON contract. `root_label` is the root as the user gave it.
+pub fn analyze(
+    root: &Path,
+    root_label: &str,
+    options: &AnalyzeOptions,
+) -> Result<analysis::Analysis, AnalyzeError> {
+    analyze_with_progress(root, root_label, options, &|_| {})
+}
+
+/// [`analyze`], reporting the model build's progress.
+pub fn analyze_with_progress(
+    root: &Path,
+    root_label: &str,
+    options: &AnalyzeOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<analysis::Analysis, AnalyzeError> {
+    let code = build_model_with_progress(root, &options.model, progress)?;
+    Ok(analyze_model(&code, root_label, &options.proposal))
+}
+
+/// The steps after the model: coupling graph, contexts, metrics, assembled analysis.
+pub fn analyze_model(
+    code: &CodeModel,
+    root_label: &str,
+    options: &contexts::ProposalOptions,
+) -> analysis::Analysis {
+    let input = graph_input::coupling_input(code);
+    let coupling = graph::CouplingGraph::build(&input);
+    let proposal = contexts::propose(&input, &coupling, options);
+    let measured = metrics::measure(&input, &coupling, &proposal);
+    let diagnostics = code
+        .diagnostics
+        .iter()
+        .map(|d| analysis::DiagnosticReport {
+            file: d.file.clone(),
+            line: d.line,
+            message: d.message.clone(),
+        })
+        .collect();
+    analysis::assemble(
+        root_label,
+        &input,
+        &coupling,
+        &proposal,
+        &measured,
+        diagnostics,
+    )
+}
