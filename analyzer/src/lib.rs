@@ -180,3 +180,4 @@ pub fn analyze_model(
         diagnostics,
     )
 }
+pub mod score;
