@@ -77,7 +77,7 @@ pub struct Progress {
 #[non_exhaustive]
 pub enum AnalyzeError {
     /// The root does not exist or cannot be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Root {
         /// The root as given.
         path: PathBuf,
