@@ -20,6 +20,8 @@ mod extract;
 mod facts;
 pub mod model;
 mod modules;
+#[cfg(test)]
+mod proptests;
 mod resolve;
 mod route_table;
 mod routes;
