@@ -441,7 +441,12 @@ impl Assembler<'_> {
                 continue;
             }
             let distinctive = !COMMON_METHOD_NAMES.contains(&call.name.as_str());
-            match self.scopes.methods_by_name.get(&call.name).map(Vec::as_slice) {
+            match self
+                .scopes
+                .methods_by_name
+                .get(&call.name)
+                .map(Vec::as_slice)
+            {
                 Some([target]) if distinctive && *target != index => {
                     item.references.push(Reference {
                         target: self.ids[*target].clone(),
