@@ -96,6 +96,46 @@ pub enum Command {
 pub struct AnalyzeArgs {
     /// Root of the monolith's source tree (a crate or a workspace).
     pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Json)]
+    pub format: AnalyzeFormat,
+
+    /// Write the output to this file instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+
+    /// SQL dialect of the monolith's queries; detected from its database driver when omitted.
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
+
+    /// Also analyze tests, examples, benches and build scripts.
+    #[arg(long)]
+    pub include_tests: bool,
+
+    /// Worker threads for parsing (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Output formats of `strangler analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnalyzeFormat {
+    /// The versioned JSON contract (schema_version 1).
+    Json,
+}
+
+/// SQL dialects accepted by `--dialect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL.
+    Mysql,
+    /// Any: sqlparser's generic dialect.
+    Generic,
 }
 
 /// Arguments of `strangler plan`.

@@ -5,6 +5,7 @@
 //! lives here.
 
 mod cli;
+mod commands;
 
 use std::process::ExitCode;
 
@@ -25,12 +26,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Analyze(args) => {
-            if !args.path.exists() {
-                anyhow::bail!("{}: no such file or directory", args.path.display());
-            }
-            not_built("analyze", 4)
-        }
+        Command::Analyze(args) => commands::analyze::run(&args),
         Command::Plan(_) => not_built("plan", 6),
         Command::Scaffold(_) => not_built("scaffold", 9),
         Command::Proxy(_) => not_built("proxy", 7),

@@ -440,19 +440,22 @@ impl Assembler<'_> {
                 });
                 continue;
             }
-            match self.scopes.methods_by_name.get(&call.name) {
-                Some(candidates)
-                    if candidates.len() == 1
-                        && !COMMON_METHOD_NAMES.contains(&call.name.as_str()) =>
-                {
-                    if candidates[0] != index {
-                        item.references.push(Reference {
-                            target: self.ids[candidates[0]].clone(),
-                            kind: ReferenceKind::MethodByName,
-                            line: call.line,
-                        });
-                    }
+            let distinctive = !COMMON_METHOD_NAMES.contains(&call.name.as_str());
+            match self
+                .scopes
+                .methods_by_name
+                .get(&call.name)
+                .map(Vec::as_slice)
+            {
+                Some([target]) if distinctive && *target != index => {
+                    item.references.push(Reference {
+                        target: self.ids[*target].clone(),
+                        kind: ReferenceKind::MethodByName,
+                        line: call.line,
+                    });
                 }
+                // A method calling itself by name: recursion, nothing to record.
+                Some([_]) if distinctive => {}
                 Some(_) => item.unresolved_calls.push(UnresolvedCall {
                     method: call.name.clone(),
                     line: call.line,

@@ -20,6 +20,8 @@ mod extract;
 mod facts;
 pub mod model;
 mod modules;
+#[cfg(test)]
+mod proptests;
 mod resolve;
 mod route_table;
 mod routes;
@@ -77,7 +79,7 @@ pub struct Progress {
 #[non_exhaustive]
 pub enum AnalyzeError {
     /// The root does not exist or cannot be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Root {
         /// The root as given.
         path: PathBuf,

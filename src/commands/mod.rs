@@ -1,0 +1,4 @@
+//! What each subcommand does once its arguments are parsed: call a library, print the result.
+//! One module per subcommand, so each stays a thin shell over its library.
+
+pub mod analyze;
