@@ -97,13 +97,35 @@ pub struct AnalyzeArgs {
     /// Root of the monolith's source tree (a crate or a workspace).
     pub path: PathBuf,
 
-    /// Output format.
+    /// Output format: the analysis as JSON (the versioned contract), or the raw code model.
     #[arg(long, value_enum, default_value_t = AnalyzeFormat::Json)]
     pub format: AnalyzeFormat,
 
     /// Write the output to this file instead of stdout.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+
+    /// Modularity resolution: above 1 proposes more, smaller contexts; below 1 fewer, larger.
+    #[arg(long, value_name = "GAMMA", value_parser = parse_resolution)]
+    pub resolution: Option<f64>,
+
+    /// Propose this many contexts (as near as the coupling allows).
+    #[arg(long = "contexts", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub target_contexts: Option<u16>,
+
+    /// Pin a file to a named context: `--pin src/handlers/fares.rs=pricing` (repeatable).
+    #[arg(long = "pin", value_name = "FILE=CONTEXT", value_parser = parse_pin)]
+    pub pins: Vec<(String, String)>,
+
+    /// A strangler.toml whose `[analyze]` section holds pins and knobs; by default the one in
+    /// the analyzed directory, if any. Command-line knobs win over the file's.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Score the proposal against a hand-written ground truth (a contexts.json) and print the
+    /// score on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
 
     /// SQL dialect of the monolith's queries; detected from its database driver when omitted.
     #[arg(long, value_enum)]
@@ -121,8 +143,28 @@ pub struct AnalyzeArgs {
 /// Output formats of `strangler analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AnalyzeFormat {
-    /// The versioned JSON contract (schema_version 1).
+    /// The analysis in the versioned JSON contract (schema_version 1).
     Json,
+    /// The raw code model (files, items, references, SQL, routes, tables), for debugging.
+    Model,
+}
+
+fn parse_resolution(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 && value <= 100.0 => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not a resolution between 0 and 100 (1 is the default)"
+        )),
+    }
+}
+
+fn parse_pin(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((file, context)) if !file.trim().is_empty() && !context.trim().is_empty() => {
+            Ok((file.trim().to_string(), context.trim().to_string()))
+        }
+        _ => Err(format!("`{text}` is not FILE=CONTEXT")),
+    }
 }
 
 /// SQL dialects accepted by `--dialect`.

@@ -101,8 +101,8 @@ fn fixture(name: &str) -> String {
 }
 
 #[test]
-fn analyze_prints_versioned_json_with_routes_and_tables_per_module() {
-    let output = strangler(&["analyze", &fixture("axum_layered"), "--format", "json"]);
+fn analyze_format_model_prints_routes_and_tables_per_module() {
+    let output = strangler(&["analyze", &fixture("axum_layered"), "--format", "model"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert_eq!(json["schema_version"], 1);
@@ -134,6 +134,99 @@ fn analyze_prints_versioned_json_with_routes_and_tables_per_module() {
     assert_eq!(
         movies["writers"],
         serde_json::json!(["src/repo/movies.rs", "src/repo/reviews.rs"])
+    );
+}
+
+#[test]
+fn analyze_prints_the_analysis_contract_with_contexts() {
+    let output = strangler(&["analyze", &fixture("axum_layered"), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["root"], fixture("axum_layered"));
+    let contexts = json["contexts"].as_array().expect("contexts");
+    assert!(!contexts.is_empty(), "{json:#}");
+    let holder = |route: &str| {
+        contexts
+            .iter()
+            .find(|c| c["routes"].as_array().unwrap().iter().any(|r| r == route))
+            .map(|c| c["name"].as_str().unwrap().to_string())
+    };
+    // The reviews routes live together, away from the movies routes.
+    let reviews = holder("POST /api/movies/{id}/reviews").expect("reviews route placed");
+    assert_eq!(
+        holder("GET /api/reviews").as_deref(),
+        Some(reviews.as_str())
+    );
+    assert!(json["shared"].is_array() && json["tables"].is_array());
+    assert!(json["metrics"]["modularity"].is_number());
+}
+
+#[test]
+fn analyze_pins_and_knobs_are_checked() {
+    let bad = strangler(&["analyze", &fixture("axum_layered"), "--pin", "no-equals"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("FILE=CONTEXT"), "{}", stderr(&bad));
+    let bad = strangler(&["analyze", &fixture("axum_layered"), "--resolution", "-1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let pinned = strangler(&[
+        "analyze",
+        &fixture("axum_layered"),
+        "--pin",
+        "src/handlers/reviews.rs=feedback",
+    ]);
+    assert_eq!(pinned.status.code(), Some(0), "{}", stderr(&pinned));
+    let json: serde_json::Value = serde_json::from_slice(&pinned.stdout).expect("valid JSON");
+    let feedback = json["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "feedback")
+        .expect("the pin names its context");
+    assert!(
+        feedback["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "src/handlers/reviews.rs")
+    );
+}
+
+#[test]
+fn analyze_reads_pins_from_the_config_and_refuses_a_bad_one_with_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("strangler.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:8080\"\n\n[analyze]\nresolution = 1.0\n[analyze.pins]\n\"src/handlers/reviews.rs\" = \"feedback\"\n",
+    )
+    .unwrap();
+    let config_arg = config.to_str().unwrap();
+    let output = strangler(&["analyze", &fixture("axum_layered"), "--config", config_arg]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert!(
+        json["contexts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "feedback")
+    );
+    std::fs::write(&config, "[analyze]\nresolution = \"high\"\n").unwrap();
+    let refused = strangler(&["analyze", &fixture("axum_layered"), "--config", config_arg]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("strangler.toml"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::write(&config, "[analyze\n").unwrap();
+    let refused = strangler(&["analyze", &fixture("axum_layered"), "--config", config_arg]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("strangler.toml:1"),
+        "{}",
+        stderr(&refused)
     );
 }
 

@@ -1,14 +1,16 @@
-//! `strangler analyze`: build the code model of a tree and print the analysis JSON.
+//! `strangler analyze`: run the analysis pipeline on a tree and write the result.
 //!
-//! The JSON follows the contract of `docs/ARCHITECTURE.md` (schema_version 1). Until contexts
-//! exist it carries the parts the model already fixes: per module its routes and table
-//! accesses, the routes, the tables with their readers and writers, and the diagnostics.
+//! `--format json` prints the analysis in the JSON contract of `docs/ARCHITECTURE.md`
+//! (schema_version 1: contexts, shared kernel, tables, moves, seams, metrics, diagnostics).
+//! `--format model` prints the raw code model instead (per module its routes and table accesses,
+//! the routes, the tables with their readers and writers), which helps when a proposal surprises.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 
+use analyzer::contexts::ProposalOptions;
 use analyzer::{Access, CodeModel, ModelOptions, Progress, SqlDialect};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,9 +21,9 @@ use crate::cli::{AnalyzeArgs, AnalyzeFormat, DialectArg};
 /// Trees with fewer files than this finish too fast for a progress bar to help.
 const PROGRESS_MIN_FILES: usize = 500;
 
-/// The analysis document.
+/// The code model document (`--format model`).
 #[derive(Debug, Serialize)]
-pub struct AnalysisJson<'a> {
+pub struct ModelJson<'a> {
     /// Version of the contract.
     pub schema_version: u32,
     /// The analyzed path as given.
@@ -91,8 +93,8 @@ pub struct TableJson<'a> {
     pub writers: Vec<String>,
 }
 
-/// Builds the JSON document of a model.
-pub fn analysis_json<'a>(root: &Path, model: &'a CodeModel) -> AnalysisJson<'a> {
+/// Builds the JSON document of a code model.
+pub fn model_json<'a>(root: &Path, model: &'a CodeModel) -> ModelJson<'a> {
     let access = model.table_access_by_file();
     let mut routes_by_file: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut routes = Vec::new();
@@ -174,7 +176,7 @@ pub fn analysis_json<'a>(root: &Path, model: &'a CodeModel) -> AnalysisJson<'a> 
             }
         })
         .collect();
-    AnalysisJson {
+    ModelJson {
         schema_version: analyzer::SCHEMA_VERSION,
         root: root.display().to_string(),
         dialect: model.dialect,
@@ -187,7 +189,7 @@ pub fn analysis_json<'a>(root: &Path, model: &'a CodeModel) -> AnalysisJson<'a> 
 
 /// Runs `strangler analyze`.
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
-    let options = ModelOptions {
+    let model_options = ModelOptions {
         dialect: args.dialect.map(|d| match d {
             DialectArg::Sqlite => SqlDialect::Sqlite,
             DialectArg::Postgres => SqlDialect::Postgres,
@@ -198,6 +200,44 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
         threads: args.threads,
         ..ModelOptions::default()
     };
+    let proposal = proposal_options(args)?;
+    let model = build_model(&args.path, &model_options)?;
+    let root_label = args.path.display().to_string();
+    let text = match args.format {
+        AnalyzeFormat::Model => {
+            let mut text = serde_json::to_string_pretty(&model_json(&args.path, &model))?;
+            text.push('\n');
+            text
+        }
+        AnalyzeFormat::Json => {
+            let analysis = analyzer::analyze_model(&model, &root_label, &proposal);
+            if let Some(truth) = &args.truth {
+                report_score(truth, &analysis)?;
+            }
+            let mut text = serde_json::to_string_pretty(&analysis)?;
+            text.push('\n');
+            text
+        }
+    };
+    write_output(args.out.as_deref(), &text)
+}
+
+/// Writes to the file, or to stdout.
+fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the code model, with a progress bar on a terminal for large trees.
+fn build_model(root: &Path, options: &ModelOptions) -> anyhow::Result<CodeModel> {
     let bar: OnceLock<Option<ProgressBar>> = OnceLock::new();
     let show_progress = std::io::stderr().is_terminal();
     let progress = |step: Progress| {
@@ -222,25 +262,104 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
             bar.set_position(step.done as u64);
         }
     };
-    let model = analyzer::build_model_with_progress(&args.path, &options, &progress)?;
+    let model = analyzer::build_model_with_progress(root, options, &progress)?;
     if let Some(Some(bar)) = bar.get() {
         bar.finish_and_clear();
     }
-    let text = match args.format {
-        AnalyzeFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&analysis_json(&args.path, &model))?;
-            text.push('\n');
-            text
-        }
+    Ok(model)
+}
+
+/// The `[analyze]` section of a strangler.toml: knobs and pins.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalyzeSection {
+    resolution: Option<f64>,
+    contexts: Option<u16>,
+    #[serde(default)]
+    pins: BTreeMap<String, String>,
+}
+
+/// Clustering knobs: the config file's `[analyze]` section, then the command line on top.
+fn proposal_options(args: &AnalyzeArgs) -> anyhow::Result<ProposalOptions> {
+    let config_path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => Some(args.path.join("strangler.toml")).filter(|p| p.is_file()),
     };
-    match &args.out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-        }
+    let section = match &config_path {
+        Some(path) => read_analyze_section(path)?,
+        None => AnalyzeSection::default(),
+    };
+    let mut pins = section.pins;
+    pins.extend(args.pins.iter().cloned());
+    Ok(ProposalOptions {
+        resolution: args.resolution.or(section.resolution),
+        target_contexts: args.target_contexts.or(section.contexts).map(usize::from),
+        pins,
+    })
+}
+
+fn read_analyze_section(path: &Path) -> anyhow::Result<AnalyzeSection> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        #[serde(default)]
+        analyze: Option<toml::Value>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file: File = toml::from_str(&text).map_err(|error| config_error(path, &text, &error))?;
+    let Some(section) = file.analyze else {
+        return Ok(AnalyzeSection::default());
+    };
+    let section: AnalyzeSection = section.try_into().map_err(|error: toml::de::Error| {
+        anyhow::anyhow!("{}: [analyze]: {}", path.display(), error.message())
+    })?;
+    if let Some(resolution) = section.resolution
+        && !(resolution.is_finite() && resolution > 0.0)
+    {
+        anyhow::bail!("{}: [analyze] resolution must be above 0", path.display());
+    }
+    Ok(section)
+}
+
+/// `FILE:LINE: reason` for a TOML error.
+fn config_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let line = error
+        .span()
+        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+    match line {
+        Some(line) => anyhow::anyhow!("{}:{line}: {}", path.display(), error.message()),
+        None => anyhow::anyhow!("{}: {}", path.display(), error.message()),
+    }
+}
+
+/// Prints how the proposal scores against a ground truth.
+fn report_score(truth: &Path, analysis: &analyzer::analysis::Analysis) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(truth)
+        .with_context(|| format!("cannot read {}", truth.display()))?;
+    let truth_value: analyzer::score::GroundTruth = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a contexts.json ground truth", truth.display()))?;
+    let score = analyzer::score::score(&truth_value, analysis);
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "score against {}: ARI {:.3} over {} files, table owners {:.0}%, routes found {:.0}%, in the right context {:.0}%, moves {}/{}",
+        truth.display(),
+        score.ari,
+        score.files,
+        score.table_owners * 100.0,
+        score.route_recall * 100.0,
+        score.route_contexts * 100.0,
+        score.moves_found.0,
+        score.moves_found.1
+    )?;
+    for (file, expected, got) in &score.misplaced_files {
+        writeln!(err, "  {file}: expected {expected}, proposed {got}")?;
+    }
+    for (table, expected, got) in &score.wrong_owners {
+        writeln!(
+            err,
+            "  table {table}: expected owner {expected}, proposed {got}"
+        )?;
     }
     Ok(())
 }
