@@ -14,14 +14,20 @@ pub fn build_router(db: Db) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         // catalog
-        .route("/api/movies", get(movies::list_movies).post(movies::create_movie))
+        .route(
+            "/api/movies",
+            get(movies::list_movies).post(movies::create_movie),
+        )
         .route(
             "/api/movies/{id}",
             get(movies::get_movie)
                 .put(movies::update_movie)
                 .delete(movies::delete_movie),
         )
-        .route("/api/movies/{id}/showtimes", get(movies::list_movie_showtimes))
+        .route(
+            "/api/movies/{id}/showtimes",
+            get(movies::list_movie_showtimes),
+        )
         .route("/api/showtimes", post(movies::create_showtime))
         .route("/api/showtimes/{id}", get(movies::get_showtime))
         .route("/api/showtimes/{id}/seats", get(movies::get_seat_map))
@@ -33,7 +39,10 @@ pub fn build_router(db: Db) -> Router {
             get(customers::list_customers).post(customers::create_customer),
         )
         .route("/api/customers/{id}", get(customers::get_customer))
-        .route("/api/customers/{id}/profile", axum::routing::put(customers::update_profile))
+        .route(
+            "/api/customers/{id}/profile",
+            axum::routing::put(customers::update_profile),
+        )
         // reviews
         .route(
             "/api/movies/{id}/reviews",

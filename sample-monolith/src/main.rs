@@ -25,7 +25,11 @@ use crate::common::db::Db;
 
 /// Command-line flags, each with an environment fallback.
 #[derive(Debug, Parser)]
-#[command(name = "sample-monolith", version, about = "The movie-booking monolith")]
+#[command(
+    name = "sample-monolith",
+    version,
+    about = "The movie-booking monolith"
+)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "CINEMA_ADDR", default_value = "127.0.0.1:3000")]

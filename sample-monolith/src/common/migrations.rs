@@ -8,7 +8,10 @@ use crate::common::time::Timestamp;
 
 /// Every migration, in the order it must run. The name is the file name without `.sql`.
 const MIGRATIONS: [(&str, &str); 2] = [
-    ("0001_schema", include_str!("../../migrations/0001_schema.sql")),
+    (
+        "0001_schema",
+        include_str!("../../migrations/0001_schema.sql"),
+    ),
     ("0002_seed", include_str!("../../migrations/0002_seed.sql")),
 ];
 

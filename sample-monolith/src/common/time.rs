@@ -215,7 +215,13 @@ mod tests {
     #[test]
     fn counts_completed_years() {
         let birth = Date::parse("1960-07-15").expect("valid");
-        assert_eq!(birth.years_until(Date::parse("2025-07-14").expect("valid")), 64);
-        assert_eq!(birth.years_until(Date::parse("2025-07-15").expect("valid")), 65);
+        assert_eq!(
+            birth.years_until(Date::parse("2025-07-14").expect("valid")),
+            64
+        );
+        assert_eq!(
+            birth.years_until(Date::parse("2025-07-15").expect("valid")),
+            65
+        );
     }
 }

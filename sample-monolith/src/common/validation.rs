@@ -71,7 +71,9 @@ pub fn one_of(field: &str, value: &str, allowed: &[&'static str]) -> AppResult<&
         .iter()
         .find(|candidate| **candidate == value.trim())
         .copied()
-        .ok_or_else(|| AppError::validation(field, format!("must be one of {}", allowed.join(", "))))
+        .ok_or_else(|| {
+            AppError::validation(field, format!("must be one of {}", allowed.join(", ")))
+        })
 }
 
 #[cfg(test)]
@@ -80,8 +82,20 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("email", " Ada@Example.org ").ok(), Some("ada@example.org".into()));
-        for bad in ["", "ada", "ada@", "@x.org", "ada@x", "a b@x.org", "a@b@c.org", "a@.org"] {
+        assert_eq!(
+            email("email", " Ada@Example.org ").ok(),
+            Some("ada@example.org".into())
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.org",
+            "ada@x",
+            "a b@x.org",
+            "a@b@c.org",
+            "a@.org",
+        ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
     }

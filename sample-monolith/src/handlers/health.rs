@@ -13,5 +13,7 @@ pub async fn healthz(State(db): State<Db>) -> AppResult<Json<Value>> {
     let one: i64 = db
         .read(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get(0))?))
         .await?;
-    Ok(Json(json!({"status": "ok", "database": if one == 1 { "ok" } else { "degraded" }})))
+    Ok(Json(
+        json!({"status": "ok", "database": if one == 1 { "ok" } else { "degraded" }}),
+    ))
 }

@@ -134,7 +134,10 @@ pub async fn create_showtime(
 }
 
 /// `GET /api/showtimes/{id}`: one showing with seats sold.
-pub async fn get_showtime(State(db): State<Db>, IdParam(id): IdParam) -> AppResult<Json<ShowtimeRow>> {
+pub async fn get_showtime(
+    State(db): State<Db>,
+    IdParam(id): IdParam,
+) -> AppResult<Json<ShowtimeRow>> {
     let showtime = db
         .read(move |conn| movies::get_showtime(conn, ShowtimeId(id)))
         .await?;

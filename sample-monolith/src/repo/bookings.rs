@@ -180,7 +180,12 @@ pub fn seats_of_booking(conn: &Connection, id: BookingId) -> AppResult<Vec<Booke
 }
 
 /// Marks a confirmed booking cancelled; returns false when it was not confirmed.
-pub fn mark_cancelled(conn: &Connection, id: BookingId, refund_cents: i64, now: &str) -> AppResult<bool> {
+pub fn mark_cancelled(
+    conn: &Connection,
+    id: BookingId,
+    refund_cents: i64,
+    now: &str,
+) -> AppResult<bool> {
     let changed = conn.execute(
         "UPDATE bookings SET status = 'cancelled', refund_cents = ?2, cancelled_at = ?3
          WHERE id = ?1 AND status = 'confirmed'",

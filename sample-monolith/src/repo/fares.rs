@@ -104,7 +104,10 @@ pub fn seats_sold(conn: &Connection, showtime: ShowtimeId) -> AppResult<i64> {
 }
 
 /// What a booking cost and when its showing starts.
-pub fn booking_price_facts(conn: &Connection, booking: BookingId) -> AppResult<Option<BookingPriceFacts>> {
+pub fn booking_price_facts(
+    conn: &Connection,
+    booking: BookingId,
+) -> AppResult<Option<BookingPriceFacts>> {
     Ok(conn
         .query_row(
             "SELECT b.total_cents, s.starts_at

@@ -284,9 +284,8 @@ pub fn find_seat(
 /// This is fare data: it sits in the catalog's repo only because seat classes were first
 /// priced together with screens. Only the fares code calls it.
 pub fn seat_class_surcharges(conn: &Connection) -> AppResult<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare(
-        "SELECT seat_class, surcharge_cents FROM seat_class_prices ORDER BY seat_class",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT seat_class, surcharge_cents FROM seat_class_prices ORDER BY seat_class")?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -164,16 +164,18 @@ pub fn list_reviews_of_movie(
 
 /// How many reviews gave each number of stars, index 0 for one star.
 pub fn rating_histogram(conn: &Connection, movie: MovieId) -> AppResult<[i64; 5]> {
-    let mut stmt = conn.prepare(
-        "SELECT rating, COUNT(*) FROM reviews WHERE movie_id = ?1 GROUP BY rating",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT rating, COUNT(*) FROM reviews WHERE movie_id = ?1 GROUP BY rating")?;
     let rows = stmt.query_map([movie.0], |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
     })?;
     let mut histogram = [0; 5];
     for row in rows {
         let (stars, count) = row?;
-        if let Some(slot) = usize::try_from(stars - 1).ok().and_then(|i| histogram.get_mut(i)) {
+        if let Some(slot) = usize::try_from(stars - 1)
+            .ok()
+            .and_then(|i| histogram.get_mut(i))
+        {
             *slot = count;
         }
     }

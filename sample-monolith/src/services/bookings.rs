@@ -43,15 +43,20 @@ pub struct BookingDetail {
 
 /// Loads a booking with its seats, or a 404.
 pub fn get_booking(conn: &Connection, id: BookingId) -> AppResult<BookingDetail> {
-    let booking = booking_repo::find_booking(conn, id)?
-        .ok_or_else(|| AppError::not_found("booking_not_found", format!("no booking with id {id}")))?;
+    let booking = booking_repo::find_booking(conn, id)?.ok_or_else(|| {
+        AppError::not_found("booking_not_found", format!("no booking with id {id}"))
+    })?;
     let seats = booking_repo::seats_of_booking(conn, id)?;
     Ok(BookingDetail { booking, seats })
 }
 
 /// Books seats: prices the order, holds every seat (409 `seat_taken` when one is held already),
 /// redeems the code and credits loyalty points.
-pub fn create_booking(conn: &Connection, input: &BookingInput, now: Timestamp) -> AppResult<BookingDetail> {
+pub fn create_booking(
+    conn: &Connection,
+    input: &BookingInput,
+    now: Timestamp,
+) -> AppResult<BookingDetail> {
     let customer = CustomerId(input.customer_id);
     customers::require_customer(conn, customer)?;
     let quote = fares::price_order(
@@ -80,7 +85,10 @@ pub fn create_booking(conn: &Connection, input: &BookingInput, now: Timestamp) -
             .map_err(|err| match err {
                 AppError::Database(db) if is_unique_violation(&db) => AppError::conflict(
                     "seat_taken",
-                    format!("seat {} is already taken for showtime {showtime}", seat.label),
+                    format!(
+                        "seat {} is already taken for showtime {showtime}",
+                        seat.label
+                    ),
                 ),
                 other => other,
             })?;
@@ -93,7 +101,11 @@ pub fn create_booking(conn: &Connection, input: &BookingInput, now: Timestamp) -
 }
 
 /// Cancels a confirmed booking: frees its seats, records the refund, takes back its points.
-pub fn cancel_booking(conn: &Connection, id: BookingId, now: Timestamp) -> AppResult<BookingDetail> {
+pub fn cancel_booking(
+    conn: &Connection,
+    id: BookingId,
+    now: Timestamp,
+) -> AppResult<BookingDetail> {
     let current = get_booking(conn, id)?;
     if current.booking.status != "confirmed" {
         return Err(AppError::conflict(
@@ -109,7 +121,11 @@ pub fn cancel_booking(conn: &Connection, id: BookingId, now: Timestamp) -> AppRe
         ));
     }
     booking_repo::release_seats(conn, id)?;
-    customers::revoke_loyalty_points(conn, current.booking.customer.id, current.booking.total_cents)?;
+    customers::revoke_loyalty_points(
+        conn,
+        current.booking.customer.id,
+        current.booking.total_cents,
+    )?;
     get_booking(conn, id)
 }
 

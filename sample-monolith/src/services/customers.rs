@@ -125,7 +125,10 @@ pub fn create_customer(
             let date = Date::parse(text)
                 .ok_or_else(|| AppError::validation("birth_date", "expected YYYY-MM-DD"))?;
             if date > now.date() {
-                return Err(AppError::validation("birth_date", "must not be in the future"));
+                return Err(AppError::validation(
+                    "birth_date",
+                    "must not be in the future",
+                ));
             }
             Some(date.to_string())
         }
@@ -173,7 +176,10 @@ fn validate_phone(phone: &str) -> AppResult<String> {
     if phone.chars().all(allowed) && phone.chars().filter(char::is_ascii_digit).count() >= 5 {
         Ok(phone)
     } else {
-        Err(AppError::validation("phone", "expected a phone number such as +44 20 7946 0001"))
+        Err(AppError::validation(
+            "phone",
+            "expected a phone number such as +44 20 7946 0001",
+        ))
     }
 }
 
@@ -194,7 +200,9 @@ pub fn update_profile(
         preferred_seat_class: input
             .preferred_seat_class
             .as_deref()
-            .map(|c| validation::one_of("preferred_seat_class", c, &SEAT_CLASSES).map(str::to_string))
+            .map(|c| {
+                validation::one_of("preferred_seat_class", c, &SEAT_CLASSES).map(str::to_string)
+            })
             .transpose()?,
         marketing_opt_in: input.marketing_opt_in,
     };
@@ -208,7 +216,11 @@ pub fn update_profile(
 }
 
 /// Loyalty tier and age of a customer, for fare discounts.
-pub fn pricing_profile(conn: &Connection, id: CustomerId, now: Timestamp) -> AppResult<PricingProfile> {
+pub fn pricing_profile(
+    conn: &Connection,
+    id: CustomerId,
+    now: Timestamp,
+) -> AppResult<PricingProfile> {
     let customer = load(conn, id)?;
     let age = customer
         .birth_date

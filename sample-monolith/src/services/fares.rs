@@ -196,7 +196,10 @@ fn usable_discount(discount: &DiscountRow, now: Timestamp) -> AppResult<()> {
             format!("discount code {} has expired", discount.code),
         ));
     }
-    if discount.max_uses.is_some_and(|max| discount.times_used >= max) {
+    if discount
+        .max_uses
+        .is_some_and(|max| discount.times_used >= max)
+    {
         return Err(AppError::conflict(
             "discount_exhausted",
             format!("discount code {} has been used up", discount.code),
@@ -205,7 +208,11 @@ fn usable_discount(discount: &DiscountRow, now: Timestamp) -> AppResult<()> {
     Ok(())
 }
 
-fn customer_discount(conn: &Connection, customer: CustomerId, now: Timestamp) -> AppResult<Option<(String, i64)>> {
+fn customer_discount(
+    conn: &Connection,
+    customer: CustomerId,
+    now: Timestamp,
+) -> AppResult<Option<(String, i64)>> {
     let profile = customers::pricing_profile(conn, customer, now)?;
     let loyalty = match profile.tier {
         LoyaltyTier::Gold => Some(("loyalty_gold".to_string(), 10)),
@@ -225,7 +232,11 @@ fn customer_discount(conn: &Connection, customer: CustomerId, now: Timestamp) ->
 
 /// Prices an order: validates the showtime, the seats, the customer and the code.
 pub fn price_order(conn: &Connection, input: &QuoteInput, now: Timestamp) -> AppResult<Quote> {
-    let discount_code = input.discount_code.as_deref().map(normalize_code).transpose()?;
+    let discount_code = input
+        .discount_code
+        .as_deref()
+        .map(normalize_code)
+        .transpose()?;
     let showtime = movies::showtime_for_sale(conn, ShowtimeId(input.showtime_id), now)?;
     let seats = movies::resolve_seats(conn, showtime.screen_id, &input.seats)?;
     let starts_at = Timestamp::parse(&showtime.starts_at).ok_or_else(|| {
@@ -241,8 +252,9 @@ pub fn price_order(conn: &Connection, input: &QuoteInput, now: Timestamp) -> App
         .into_iter()
         .filter(|rule| rule_applies(rule, starts_at, occupancy_percent))
         .collect();
-    let surcharges: BTreeMap<String, i64> =
-        movie_repo::seat_class_surcharges(conn)?.into_iter().collect();
+    let surcharges: BTreeMap<String, i64> = movie_repo::seat_class_surcharges(conn)?
+        .into_iter()
+        .collect();
     let adjustments: Vec<Adjustment> = rules
         .iter()
         .map(|rule| Adjustment {
@@ -323,7 +335,11 @@ pub fn redeem_discount(conn: &Connection, code: &str) -> AppResult<()> {
 
 /// The refund a cancellation of this booking gets now: in full until
 /// [`FULL_REFUND_HOURS`] before the start, half until [`LAST_CANCEL_HOURS`], then none (409).
-pub fn refund_for_cancellation(conn: &Connection, booking: BookingId, now: Timestamp) -> AppResult<Refund> {
+pub fn refund_for_cancellation(
+    conn: &Connection,
+    booking: BookingId,
+    now: Timestamp,
+) -> AppResult<Refund> {
     let facts = fare_repo::booking_price_facts(conn, booking)?.ok_or_else(|| {
         AppError::not_found("booking_not_found", format!("no booking with id {booking}"))
     })?;
@@ -337,9 +353,7 @@ pub fn refund_for_cancellation(conn: &Connection, booking: BookingId, now: Times
     } else {
         return Err(AppError::conflict(
             "too_late_to_cancel",
-            format!(
-                "bookings can be cancelled until {LAST_CANCEL_HOURS} hours before the showing"
-            ),
+            format!("bookings can be cancelled until {LAST_CANCEL_HOURS} hours before the showing"),
         ));
     };
     Ok(Refund {
@@ -352,12 +366,18 @@ pub fn refund_for_cancellation(conn: &Connection, booking: BookingId, now: Times
 pub fn fare_table(conn: &Connection) -> AppResult<FareTable> {
     Ok(FareTable {
         rules: fare_repo::active_fare_rules(conn)?,
-        seat_class_surcharges: movie_repo::seat_class_surcharges(conn)?.into_iter().collect(),
+        seat_class_surcharges: movie_repo::seat_class_surcharges(conn)?
+            .into_iter()
+            .collect(),
     })
 }
 
 /// Creates a discount code.
-pub fn create_discount(conn: &Connection, input: &DiscountInput, now: Timestamp) -> AppResult<DiscountStatus> {
+pub fn create_discount(
+    conn: &Connection,
+    input: &DiscountInput,
+    now: Timestamp,
+) -> AppResult<DiscountStatus> {
     let code = normalize_code(&input.code)?;
     let description = validation::required_text("description", &input.description, 200)?;
     let percent_off = validation::in_range("percent_off", input.percent_off, 1, 100)?;
@@ -398,8 +418,9 @@ pub fn create_discount(conn: &Connection, input: &DiscountInput, now: Timestamp)
 /// A discount code and whether it can be used now.
 pub fn get_discount(conn: &Connection, code: &str, now: Timestamp) -> AppResult<DiscountStatus> {
     let code = normalize_code(code)?;
-    let discount = fare_repo::find_discount(conn, &code)?
-        .ok_or_else(|| AppError::not_found("discount_not_found", format!("no discount code {code}")))?;
+    let discount = fare_repo::find_discount(conn, &code)?.ok_or_else(|| {
+        AppError::not_found("discount_not_found", format!("no discount code {code}"))
+    })?;
     let usable = usable_discount(&discount, now).is_ok();
     Ok(DiscountStatus { discount, usable })
 }

@@ -10,8 +10,12 @@ use crate::common::ids::{MovieId, ScreenId, ShowtimeId};
 use crate::common::pagination::{Page, PageRequest};
 use crate::common::time::Timestamp;
 use crate::common::validation;
-use crate::repo::movies::{self as movie_repo, MovieFields, MovieFilter, MovieRow, ScreenRow, SeatRow};
-use crate::repo::showtimes::{self as showtime_repo, NewShowtimeRow, SeatAvailability, ShowtimeRow};
+use crate::repo::movies::{
+    self as movie_repo, MovieFields, MovieFilter, MovieRow, ScreenRow, SeatRow,
+};
+use crate::repo::showtimes::{
+    self as showtime_repo, NewShowtimeRow, SeatAvailability, ShowtimeRow,
+};
 
 /// Genres the catalog knows.
 pub const GENRES: [&str; 9] = [
@@ -262,7 +266,11 @@ pub fn seat_map(conn: &Connection, id: ShowtimeId) -> AppResult<SeatMap> {
 
 /// The showtime if tickets can still be sold for it: it exists (404), is not cancelled and has
 /// not started (409). Shared by quoting and booking.
-pub fn showtime_for_sale(conn: &Connection, id: ShowtimeId, now: Timestamp) -> AppResult<ShowtimeRow> {
+pub fn showtime_for_sale(
+    conn: &Connection,
+    id: ShowtimeId,
+    now: Timestamp,
+) -> AppResult<ShowtimeRow> {
     let showtime = get_showtime(conn, id)?;
     if showtime.status != "scheduled" {
         return Err(AppError::conflict(
@@ -286,7 +294,11 @@ pub fn parse_seat_label(label: &str) -> AppResult<(String, i64)> {
     let label = label.trim().to_ascii_uppercase();
     let mut chars = label.chars();
     let row = chars.next().filter(char::is_ascii_uppercase);
-    let number = chars.as_str().parse::<i64>().ok().filter(|n| (1..=50).contains(n));
+    let number = chars
+        .as_str()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=50).contains(n));
     match (row, number) {
         (Some(row), Some(number)) if !chars.as_str().starts_with(['+', '-', '0']) => {
             Ok((row.to_string(), number))
@@ -300,7 +312,11 @@ pub fn parse_seat_label(label: &str) -> AppResult<(String, i64)> {
 
 /// Turns seat labels into seats of a screen: 400 on an empty, oversized or repeated list or a
 /// malformed label, 404 on a seat the screen does not have.
-pub fn resolve_seats(conn: &Connection, screen: ScreenId, labels: &[String]) -> AppResult<Vec<SeatRow>> {
+pub fn resolve_seats(
+    conn: &Connection,
+    screen: ScreenId,
+    labels: &[String],
+) -> AppResult<Vec<SeatRow>> {
     if labels.is_empty() {
         return Err(AppError::validation("seats", "choose at least one seat"));
     }

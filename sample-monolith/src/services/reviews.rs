@@ -11,7 +11,9 @@ use crate::common::ids::{CustomerId, MovieId, ReviewId};
 use crate::common::pagination::{Page, PageRequest};
 use crate::common::time::Timestamp;
 use crate::common::validation;
-use crate::repo::reviews::{self as review_repo, NewReviewRow, RatingSummary, ReviewOrder, ReviewRow};
+use crate::repo::reviews::{
+    self as review_repo, NewReviewRow, RatingSummary, ReviewOrder, ReviewRow,
+};
 
 /// A review as a client sends it.
 #[derive(Debug, Clone, Deserialize)]
@@ -57,7 +59,10 @@ pub fn parse_order(sort: Option<&str>) -> AppResult<ReviewOrder> {
         None | Some("") | Some("newest") => Ok(ReviewOrder::Newest),
         Some("highest") => Ok(ReviewOrder::Highest),
         Some("lowest") => Ok(ReviewOrder::Lowest),
-        Some(_) => Err(AppError::validation("sort", "must be one of newest, highest, lowest")),
+        Some(_) => Err(AppError::validation(
+            "sort",
+            "must be one of newest, highest, lowest",
+        )),
     }
 }
 
@@ -65,7 +70,10 @@ fn require_movie(conn: &Connection, movie: MovieId) -> AppResult<()> {
     if review_repo::movie_exists(conn, movie)? {
         Ok(())
     } else {
-        Err(AppError::not_found("movie_not_found", format!("no movie with id {movie}")))
+        Err(AppError::not_found(
+            "movie_not_found",
+            format!("no movie with id {movie}"),
+        ))
     }
 }
 
