@@ -138,3 +138,75 @@ fn seat_available(server: &Server, showtime: i64, label: &str) -> bool {
         .and_then(|s| s["available"].as_bool())
         .expect("seat in map")
 }
+
+/// A time relative to now, formatted by SQLite so the test needs no date library.
+fn now_plus_minutes(minutes: i64) -> String {
+    let conn = rusqlite::Connection::open_in_memory().expect("in-memory sqlite");
+    conn.query_row(
+        "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+        [format!("{minutes:+} minutes")],
+        |row| row.get(0),
+    )
+    .expect("strftime")
+}
+
+#[test]
+fn cancellation_policy_depends_on_time_left() {
+    let server = Server::start();
+    let customer = create_customer(&server, "late@example.org");
+    let movie = create_movie(&server, "Soon");
+    let in_three_hours = create_showtime(&server, movie, 1, &now_plus_minutes(180), 1000);
+    let in_one_hour = create_showtime(&server, movie, 2, &now_plus_minutes(70), 1000);
+
+    let book = |showtime: i64| {
+        let booked = server.post(
+            "/api/bookings",
+            &json!({"customer_id": customer, "showtime_id": showtime, "seats": ["D5"]}),
+        );
+        assert_eq!(booked.status, 201, "{booked:?}");
+        booked.body["id"].as_i64().expect("booking id")
+    };
+    let half = book(in_three_hours);
+    let cancelled = server.post(&format!("/api/bookings/{half}/cancel"), &json!({}));
+    assert_eq!(cancelled.status, 200, "{cancelled:?}");
+    let total = cancelled.body["total_cents"].as_i64().expect("total");
+    assert_eq!(
+        cancelled.body["refund_cents"],
+        (total + 1) / 2,
+        "half refund"
+    );
+
+    let late = book(in_one_hour);
+    let refused = server.post(&format!("/api/bookings/{late}/cancel"), &json!({}));
+    assert_eq!(refused.status, 409);
+    assert_eq!(refused.error_code(), "too_late_to_cancel");
+    assert_eq!(
+        server.get(&format!("/api/bookings/{late}")).body["status"],
+        "confirmed"
+    );
+}
+
+#[test]
+fn started_showtimes_are_not_sold() {
+    let server = Server::start();
+    // Scheduling in the past is refused by the API, so write one straight into the file, as
+    // time passing would.
+    let conn = rusqlite::Connection::open(server.db_path()).expect("open database");
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("busy timeout");
+    conn.execute(
+        "INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, base_price_cents)
+         VALUES (1, 3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-10 minutes'),
+                 strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+120 minutes'), 900)",
+        [],
+    )
+    .expect("insert started showtime");
+    let started = conn.last_insert_rowid();
+    drop(conn);
+    let refused = server.post(
+        "/api/bookings",
+        &json!({"customer_id": 1, "showtime_id": started, "seats": ["A3"]}),
+    );
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert_eq!(refused.error_code(), "showtime_started");
+}
