@@ -122,3 +122,32 @@ fn routes_match_the_router() {
         );
     }
 }
+
+#[test]
+fn every_listed_route_is_served() {
+    let server = crate::support::Server::start();
+    let truth = truth();
+    for context in truth["contexts"].as_array().expect("contexts") {
+        for route in context["routes"].as_array().expect("routes") {
+            let route = route.as_str().expect("route");
+            let (method, pattern) = route.split_once(' ').expect("METHOD /path");
+            // Unknown ids keep the probe from changing anything.
+            let path = pattern
+                .replace("{id}", "999999")
+                .replace("{code}", "NOPE99");
+            let body = serde_json::json!({});
+            let response = match method {
+                "GET" => server.get(&path),
+                "DELETE" => server.delete(&path),
+                "POST" => server.post(&path, &body),
+                "PUT" => server.put(&path, &body),
+                other => panic!("unexpected method {other}"),
+            };
+            assert_ne!(response.status, 405, "{route}: {response:?}");
+            assert_ne!(
+                response.body["error"]["code"], "route_not_found",
+                "{route}: {response:?}"
+            );
+        }
+    }
+}
