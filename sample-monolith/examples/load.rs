@@ -171,7 +171,7 @@ fn run_client(options: &Options, index: usize, stop: &AtomicBool) -> Result<Clie
                 "POST",
                 "/api/showtimes",
                 &format!(
-                    r#"{{"movie_id":{movie},"screen_id":1,"starts_at":"2033-{month:02}-{day:02}T{:02}:00:00Z","base_price_cents":1000}}"#,
+                    r#"{{"movie_id":{movie},"screen_id":1,"starts_at":"2099-{month:02}-{day:02}T{:02}:00:00Z","base_price_cents":1000}}"#,
                     8 + (std::process::id() % 12)
                 ),
             )

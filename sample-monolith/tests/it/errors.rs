@@ -158,12 +158,12 @@ fn unknown_things_are_404() {
         ("/api/bookings/999/cancel", json!({}), "booking_not_found"),
         (
             "/api/showtimes",
-            json!({"movie_id": 999, "screen_id": 1, "starts_at": "2031-01-01T10:00", "base_price_cents": 100}),
+            json!({"movie_id": 999, "screen_id": 1, "starts_at": "2099-01-01T10:00", "base_price_cents": 100}),
             "movie_not_found",
         ),
         (
             "/api/showtimes",
-            json!({"movie_id": 1, "screen_id": 999, "starts_at": "2031-01-01T10:00", "base_price_cents": 100}),
+            json!({"movie_id": 1, "screen_id": 999, "starts_at": "2099-01-01T10:00", "base_price_cents": 100}),
             "screen_not_found",
         ),
         (
@@ -220,10 +220,10 @@ fn conflicts_are_409() {
         "scheduled movie",
     );
     let movie = create_movie(&server, "Overlap");
-    create_showtime(&server, movie, 1, "2031-03-03T18:00:00Z", 1000);
+    create_showtime(&server, movie, 1, "2099-03-03T18:00:00Z", 1000);
     let overlap = server.post(
         "/api/showtimes",
-        &json!({"movie_id": movie, "screen_id": 1, "starts_at": "2031-03-03T19:00:00Z",
+        &json!({"movie_id": movie, "screen_id": 1, "starts_at": "2099-03-03T19:00:00Z",
                 "base_price_cents": 1000}),
     );
     assert_error(&overlap, 409, "screen_busy", "overlapping showing");

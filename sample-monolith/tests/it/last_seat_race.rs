@@ -14,7 +14,7 @@ fn exactly_one_client_gets_the_last_seat() {
     let mut server = Server::start();
     let movie = create_movie(&server, "Sold Out");
     // The Studio screen has 24 seats, A1..D6.
-    let showtime = create_showtime(&server, movie, 3, "2031-05-05T20:00:00Z", 900);
+    let showtime = create_showtime(&server, movie, 3, "2099-05-05T20:00:00Z", 900);
     let filler = create_customer(&server, "filler@example.org");
     let all_seats: Vec<String> = ["A", "B", "C", "D"]
         .iter()
