@@ -83,7 +83,8 @@ fn catalog_and_profile_changes_persist_across_restarts() {
     assert_eq!(profile.status, 200, "{profile:?}");
     assert!(server.stop().success(), "graceful exit on SIGTERM");
 
-    let server = Server::start_on(&db);
+    // The second start is configured through the environment instead of flags.
+    let server = Server::start_with_env(&db);
     let movies = server.get("/api/movies?per_page=100");
     assert_eq!(movies.body["total"], 7, "seed data is applied once");
     assert_eq!(

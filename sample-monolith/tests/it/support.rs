@@ -36,11 +36,26 @@ impl Server {
 
     /// Starts a server on an existing (or new) database file; the caller owns its directory.
     pub fn start_on(db_path: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sample-monolith"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sample-monolith"));
+        command
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--db")
-            .arg(db_path)
+            .arg(db_path);
+        Server::spawn(command, db_path)
+    }
+
+    /// Starts a server configured only through `CINEMA_ADDR` and `CINEMA_DB`.
+    pub fn start_with_env(db_path: &Path) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sample-monolith"));
+        command
+            .env("CINEMA_ADDR", "127.0.0.1:0")
+            .env("CINEMA_DB", db_path);
+        Server::spawn(command, db_path)
+    }
+
+    fn spawn(mut command: Command, db_path: &Path) -> Server {
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
