@@ -35,15 +35,27 @@ INSERT INTO movies (id, title, genre, duration_minutes, age_rating, release_year
     (5, 'Second Helpings', 'comedy', 101, 'PG', 2024, 'A chef opens a restaurant next to her rival.', '2025-01-01T00:00:00Z'),
     (6, 'Quiet Water', 'documentary', 88, 'G', 2022, 'A year on a northern lake.', '2025-01-01T00:00:00Z');
 
+-- Showtimes are laid out from the first Saturday at least a week after the first start, so a
+-- fresh database always has a programme to sell: Saturday to Wednesday, with a matinee, a
+-- weekend evening, a late-night show and weekday showings (each rule of fares applies somewhere).
+-- Each ends after the movie plus 15 minutes of cleaning.
 INSERT INTO showtimes (movie_id, screen_id, starts_at, ends_at, base_price_cents) VALUES
-    (1, 1, '2030-06-01T14:00:00Z', '2030-06-01T16:13:00Z', 1200),
-    (1, 1, '2030-06-01T19:30:00Z', '2030-06-01T21:43:00Z', 1200),
-    (2, 2, '2030-06-01T18:00:00Z', '2030-06-01T20:27:00Z', 1350),
-    (2, 1, '2030-06-02T22:15:00Z', '2030-06-03T00:42:00Z', 1350),
-    (3, 3, '2030-06-02T11:00:00Z', '2030-06-02T12:49:00Z', 900),
-    (4, 2, '2030-06-03T21:00:00Z', '2030-06-03T23:02:00Z', 1250),
-    (5, 3, '2030-06-04T17:30:00Z', '2030-06-04T19:26:00Z', 1100),
-    (6, 3, '2030-06-05T15:00:00Z', '2030-06-05T16:43:00Z', 900);
+    (1, 1, strftime('%Y-%m-%dT14:00:00Z', 'now', '+7 days', 'weekday 6'),
+           strftime('%Y-%m-%dT16:13:00Z', 'now', '+7 days', 'weekday 6'), 1200),
+    (1, 1, strftime('%Y-%m-%dT19:30:00Z', 'now', '+7 days', 'weekday 6'),
+           strftime('%Y-%m-%dT21:43:00Z', 'now', '+7 days', 'weekday 6'), 1200),
+    (2, 2, strftime('%Y-%m-%dT18:00:00Z', 'now', '+7 days', 'weekday 6'),
+           strftime('%Y-%m-%dT20:27:00Z', 'now', '+7 days', 'weekday 6'), 1350),
+    (2, 1, strftime('%Y-%m-%dT22:15:00Z', 'now', '+7 days', 'weekday 6', '+1 days'),
+           strftime('%Y-%m-%dT00:42:00Z', 'now', '+7 days', 'weekday 6', '+2 days'), 1350),
+    (3, 3, strftime('%Y-%m-%dT11:00:00Z', 'now', '+7 days', 'weekday 6', '+1 days'),
+           strftime('%Y-%m-%dT12:49:00Z', 'now', '+7 days', 'weekday 6', '+1 days'), 900),
+    (4, 2, strftime('%Y-%m-%dT21:00:00Z', 'now', '+7 days', 'weekday 6', '+2 days'),
+           strftime('%Y-%m-%dT23:02:00Z', 'now', '+7 days', 'weekday 6', '+2 days'), 1250),
+    (5, 3, strftime('%Y-%m-%dT17:30:00Z', 'now', '+7 days', 'weekday 6', '+3 days'),
+           strftime('%Y-%m-%dT19:26:00Z', 'now', '+7 days', 'weekday 6', '+3 days'), 1100),
+    (6, 3, strftime('%Y-%m-%dT15:00:00Z', 'now', '+7 days', 'weekday 6', '+4 days'),
+           strftime('%Y-%m-%dT16:43:00Z', 'now', '+7 days', 'weekday 6', '+4 days'), 900);
 
 INSERT INTO customers (id, email, full_name, birth_date, created_at) VALUES
     (1, 'ada@example.org', 'Ada Byron', '1990-12-10', '2025-01-01T00:00:00Z'),
@@ -77,5 +89,5 @@ INSERT INTO seat_class_prices (seat_class, surcharge_cents) VALUES
 
 INSERT INTO discount_codes (code, description, percent_off, max_uses, valid_until) VALUES
     ('STUDENT10', 'Ten percent off for students', 10, NULL, NULL),
-    ('WELCOME25', 'A quarter off your first visit', 25, 500, '2035-12-31T23:59:59Z'),
+    ('WELCOME25', 'A quarter off your first visit', 25, 500, NULL),
     ('SPRING2020', 'Expired spring promotion', 15, NULL, '2020-06-01T00:00:00Z');

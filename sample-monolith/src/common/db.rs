@@ -120,7 +120,8 @@ where
 fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    // Quoted values: SQLite accepts them, and SQL tooling parses them.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = 'wal'", [], |row| row.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = 'on'; PRAGMA synchronous = 'normal';")?;
     Ok(conn)
 }

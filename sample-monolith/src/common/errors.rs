@@ -38,7 +38,7 @@ pub enum AppError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// SQLite failed in a way the client cannot fix.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] rusqlite::Error),
     /// A bug or an environment failure (a panicked worker, for instance).
     #[error("internal error: {0}")]
@@ -101,7 +101,7 @@ impl IntoResponse for AppError {
         let (status, code) = self.status_and_code();
         let message = if status.is_server_error() {
             // Details of server faults go to the log, not to the client.
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %error_chain(&self), "request failed");
             "the server could not complete the request".to_string()
         } else {
             self.to_string()
@@ -109,6 +109,18 @@ impl IntoResponse for AppError {
         let body = json!({"error": {"code": code, "message": message}});
         (status, Json(body)).into_response()
     }
+}
+
+/// The error and all its causes on one line, for the log.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        line.push_str(": ");
+        line.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    line
 }
 
 /// True when SQLite refused a write because a UNIQUE constraint (or primary key) already holds

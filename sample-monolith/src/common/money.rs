@@ -4,9 +4,11 @@
 
 /// `percent` of `cents`, rounded half away from zero.
 pub fn percent_of(cents: i64, percent: i64) -> i64 {
-    let product = cents.saturating_mul(percent);
+    // i128 so that no input, however absurd, can overflow.
+    let product = i128::from(cents) * i128::from(percent);
     let rounded = (product.abs() + 50) / 100;
-    if product < 0 { -rounded } else { rounded }
+    let signed = if product < 0 { -rounded } else { rounded };
+    i64::try_from(signed).unwrap_or(if signed < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// `cents` adjusted by `percent` (e.g. -20 for twenty percent off), never below zero.
