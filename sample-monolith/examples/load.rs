@@ -181,10 +181,10 @@ fn run_client(options: &Options, index: usize, stop: &AtomicBool) -> Result<Clie
             let order =
                 format!(r#"{{"customer_id":{customer},"showtime_id":{showtime},"seats":["E5"]}}"#);
             while !stop.load(Ordering::Relaxed) {
-                if let Some(body) = timed("POST", "/api/bookings", &order, 201) {
-                    if let Some(booking) = first_id(&body) {
-                        timed("POST", &format!("/api/bookings/{booking}/cancel"), "", 200);
-                    }
+                if let Some(body) = timed("POST", "/api/bookings", &order, 201)
+                    && let Some(booking) = first_id(&body)
+                {
+                    timed("POST", &format!("/api/bookings/{booking}/cancel"), "", 200);
                 }
             }
         }

@@ -88,10 +88,10 @@ impl Db {
     }
 
     fn checkin(&self, conn: Connection) {
-        if let Ok(mut idle) = self.inner.idle.lock() {
-            if idle.len() < MAX_IDLE_CONNECTIONS {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.inner.idle.lock()
+            && idle.len() < MAX_IDLE_CONNECTIONS
+        {
+            idle.push(conn);
         }
     }
 }

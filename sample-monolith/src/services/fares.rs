@@ -283,16 +283,16 @@ pub fn price_order(conn: &Connection, input: &QuoteInput, now: Timestamp) -> App
 
     let mut discounts = Vec::new();
     let mut total_cents = subtotal_cents;
-    if let Some(customer) = input.customer_id.map(CustomerId) {
-        if let Some((name, percent)) = customer_discount(conn, customer, now)? {
-            let amount_cents = money::percent_of(total_cents, percent);
-            total_cents -= amount_cents;
-            discounts.push(DiscountLine {
-                name,
-                percent,
-                amount_cents,
-            });
-        }
+    if let Some(customer) = input.customer_id.map(CustomerId)
+        && let Some((name, percent)) = customer_discount(conn, customer, now)?
+    {
+        let amount_cents = money::percent_of(total_cents, percent);
+        total_cents -= amount_cents;
+        discounts.push(DiscountLine {
+            name,
+            percent,
+            amount_cents,
+        });
     }
     if let Some(code) = &discount_code {
         let discount = fare_repo::find_discount(conn, code)?.ok_or_else(|| {
