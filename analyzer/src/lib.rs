@@ -17,3 +17,4 @@ pub mod metrics;
 pub mod analysis;
 #[cfg(test)]
 mod fixture;
+pub mod report;
