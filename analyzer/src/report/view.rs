@@ -63,6 +63,10 @@ pub(super) struct ContextView<'a> {
     pub cohesion: String,
     pub difficulty: String,
     pub coupling: String,
+    /// `1 file`, `3 files`.
+    pub files: String,
+    /// `1 interface`, `3 interfaces`.
+    pub interfaces: String,
     /// Width of the difficulty bar, in percent of the hardest context's.
     pub bar: u32,
     /// CSS class of the difficulty label.
@@ -183,6 +187,8 @@ impl<'a> ReportView<'a> {
                     cohesion: percent(c.cohesion),
                     difficulty: number(c.difficulty),
                     coupling: number(c.coupling),
+                    files: text::count(c.files, "file", "files"),
+                    interfaces: text::count(c.interfaces, "interface", "interfaces"),
                     bar: bar_width(c.difficulty, hardest),
                     label_class: match c.difficulty_label.as_str() {
                         "easy" => "easy",
