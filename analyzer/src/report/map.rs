@@ -248,6 +248,9 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
 /// tighter (rows at the top and bottom, columns at the sides) and keeps the text legible.
 const ELLIPSE_UP_TO: usize = 8;
 
+/// Above this many contexts the ring stays in extraction order.
+const OPTIMISE_RING_UP_TO: usize = 48;
+
 /// Places for the boxes, clockwise, and the extent of the picture.
 struct Ring {
     slots: Vec<(f64, f64)>,
@@ -348,6 +351,11 @@ fn ring_slots(analysis: &Analysis, index: &BTreeMap<&str, usize>) -> Vec<usize> 
     }
     let weights: Vec<((usize, usize), f64)> = weights.into_iter().collect();
     let mut slots: Vec<usize> = (0..n).collect();
+    // Each pass costs n² cost evaluations; past the sizes a map stays legible at, extraction
+    // order is as good a ring as any and keeps large reports fast.
+    if n > OPTIMISE_RING_UP_TO {
+        return slots;
+    }
     let ring_distance = |a: usize, b: usize| {
         let d = a.abs_diff(b);
         d.min(n - d) as f64

@@ -87,6 +87,17 @@ pub enum Detail {
     Units,
 }
 
+impl Detail {
+    /// Parses a command-line name: `contexts` or `units`.
+    pub fn from_name(name: &str) -> Option<Detail> {
+        match name {
+            "contexts" => Some(Detail::Contexts),
+            "units" => Some(Detail::Units),
+            _ => None,
+        }
+    }
+}
+
 /// Options of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RenderOptions {
@@ -183,4 +194,20 @@ pub fn terminal_summary(analysis: &Analysis) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for format in Format::ALL {
+            assert_eq!(Format::from_name(format.name()), Some(format));
+        }
+        assert_eq!(Format::from_name("markdown"), Some(Format::Markdown));
+        assert_eq!(Format::from_name("pdf"), None);
+        assert_eq!(Detail::from_name("units"), Some(Detail::Units));
+        assert_eq!(Detail::from_name("files"), None);
+    }
 }

@@ -69,6 +69,8 @@ fn run_chromium(browser: &Path, dir: &Path, page: &Path, args: &[&str], name: &s
             "--disable-sync",
             "--disable-extensions",
             "--hide-scrollbars",
+            // No name resolves: were the page to reach for the network, it would fail loudly.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
