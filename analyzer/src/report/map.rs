@@ -140,7 +140,7 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
     let (min_w, max_w, min_h, max_h) = if n <= 12 {
         (150.0, 210.0, 66.0, 86.0)
     } else {
-        (140.0, 180.0, 64.0, 76.0)
+        (150.0, 185.0, 64.0, 76.0)
     };
     let most_lines = contexts.iter().map(|c| c.lines).max().unwrap_or(1).max(1) as f64;
     let sized: Vec<Sized> = contexts
