@@ -14,6 +14,7 @@ use crate::analysis::Analysis;
 mod diagram;
 mod map;
 mod palette;
+mod ring;
 mod text;
 mod view;
 
