@@ -97,13 +97,18 @@ pub struct AnalyzeArgs {
     /// Root of the monolith's source tree (a crate or a workspace).
     pub path: PathBuf,
 
-    /// Output format: the analysis as JSON (the versioned contract), or the raw code model.
-    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Json)]
-    pub format: AnalyzeFormat,
+    /// Output format. Without it, strangler writes an HTML report (to --out, or
+    /// `strangler-report.html` in the current directory) and prints a summary.
+    #[arg(long, value_enum)]
+    pub format: Option<AnalyzeFormat>,
 
     /// Write the output to this file instead of stdout.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+
+    /// For dot and mermaid: the context map (`contexts`) or every file (`units`).
+    #[arg(long, value_enum, default_value_t = DetailArg::Contexts)]
+    pub detail: DetailArg,
 
     /// Modularity resolution: above 1 proposes more, smaller contexts; below 1 fewer, larger.
     #[arg(long, value_name = "GAMMA", value_parser = parse_resolution)]
@@ -143,10 +148,28 @@ pub struct AnalyzeArgs {
 /// Output formats of `strangler analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AnalyzeFormat {
+    /// One self-contained HTML page: summary, context map, cards, shared data, order.
+    Html,
+    /// The same content in Markdown, with a Mermaid context map.
+    #[value(alias = "markdown")]
+    Md,
     /// The analysis in the versioned JSON contract (schema_version 1).
     Json,
+    /// Graphviz DOT of the context map.
+    Dot,
+    /// Mermaid flowchart of the context map.
+    Mermaid,
     /// The raw code model (files, items, references, SQL, routes, tables), for debugging.
     Model,
+}
+
+/// Level of detail of graph outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetailArg {
+    /// One node per context.
+    Contexts,
+    /// One node per file, grouped by context.
+    Units,
 }
 
 fn parse_resolution(text: &str) -> Result<f64, String> {

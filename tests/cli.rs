@@ -172,6 +172,8 @@ fn analyze_pins_and_knobs_are_checked() {
     let pinned = strangler(&[
         "analyze",
         &fixture("axum_layered"),
+        "--format",
+        "json",
         "--pin",
         "src/handlers/reviews.rs=feedback",
     ]);
@@ -202,7 +204,14 @@ fn analyze_reads_pins_from_the_config_and_refuses_a_bad_one_with_its_line() {
     )
     .unwrap();
     let config_arg = config.to_str().unwrap();
-    let output = strangler(&["analyze", &fixture("axum_layered"), "--config", config_arg]);
+    let output = strangler(&[
+        "analyze",
+        &fixture("axum_layered"),
+        "--format",
+        "json",
+        "--config",
+        config_arg,
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert!(
@@ -232,8 +241,8 @@ fn analyze_reads_pins_from_the_config_and_refuses_a_bad_one_with_its_line() {
 
 #[test]
 fn analyze_output_is_byte_identical_across_runs_and_out_writes_the_same() {
-    let first = strangler(&["analyze", &fixture("actix_features")]);
-    let second = strangler(&["analyze", &fixture("actix_features")]);
+    let first = strangler(&["analyze", &fixture("actix_features"), "--format", "json"]);
+    let second = strangler(&["analyze", &fixture("actix_features"), "--format", "json"]);
     assert_eq!(first.status.code(), Some(0));
     assert_eq!(first.stdout, second.stdout);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -241,6 +250,8 @@ fn analyze_output_is_byte_identical_across_runs_and_out_writes_the_same() {
     let written = strangler(&[
         "analyze",
         &fixture("actix_features"),
+        "--format",
+        "json",
         "--out",
         out.to_str().expect("utf-8 path"),
     ]);
@@ -261,4 +272,47 @@ fn analyze_of_a_file_is_a_clear_error() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn analyze_by_default_writes_the_html_report_and_prints_a_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .args(["analyze", &fixture("axum_layered")])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let summary = stdout(&output);
+    assert!(summary.contains("extraction order"), "{summary}");
+    assert!(summary.contains("strangler-report.html"), "{summary}");
+    let html = std::fs::read_to_string(dir.path().join("strangler-report.html")).expect("report");
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<svg"),
+        "{html:.200}"
+    );
+}
+
+#[test]
+fn analyze_renders_every_format() {
+    for (format, marker) in [
+        ("html", "<!DOCTYPE html>"),
+        ("md", "# "),
+        ("json", "\"schema_version\": 1"),
+        ("dot", "digraph"),
+        ("mermaid", "flowchart"),
+    ] {
+        let output = strangler(&["analyze", &fixture("axum_layered"), "--format", format]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains(marker),
+            "{format}: {:.300}",
+            stdout(&output)
+        );
+    }
 }

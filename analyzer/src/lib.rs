@@ -182,4 +182,5 @@ pub fn analyze_model(
         diagnostics,
     )
 }
+pub mod report;
 pub mod score;

@@ -16,7 +16,12 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::{AnalyzeArgs, AnalyzeFormat, DialectArg};
+use analyzer::report::{self, Detail, Format, RenderOptions};
+
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, DetailArg, DialectArg};
+
+/// Where the HTML report goes when neither --format nor --out is given.
+const DEFAULT_REPORT: &str = "strangler-report.html";
 
 /// Trees with fewer files than this finish too fast for a progress bar to help.
 const PROGRESS_MIN_FILES: usize = 500;
@@ -203,23 +208,42 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let proposal = proposal_options(args)?;
     let model = build_model(&args.path, &model_options)?;
     let root_label = args.path.display().to_string();
-    let text = match args.format {
-        AnalyzeFormat::Model => {
+    let format = match args.format {
+        Some(AnalyzeFormat::Model) => {
             let mut text = serde_json::to_string_pretty(&model_json(&args.path, &model))?;
             text.push('\n');
-            text
+            return write_output(args.out.as_deref(), &text);
         }
-        AnalyzeFormat::Json => {
-            let analysis = analyzer::analyze_model(&model, &root_label, &proposal);
-            if let Some(truth) = &args.truth {
-                report_score(truth, &analysis)?;
-            }
-            let mut text = serde_json::to_string_pretty(&analysis)?;
-            text.push('\n');
-            text
-        }
+        Some(AnalyzeFormat::Html) => Format::Html,
+        Some(AnalyzeFormat::Md) => Format::Markdown,
+        Some(AnalyzeFormat::Json) => Format::Json,
+        Some(AnalyzeFormat::Dot) => Format::Dot,
+        Some(AnalyzeFormat::Mermaid) => Format::Mermaid,
+        None => Format::Html,
     };
-    write_output(args.out.as_deref(), &text)
+    let analysis = analyzer::analyze_model(&model, &root_label, &proposal);
+    if let Some(truth) = &args.truth {
+        report_score(truth, &analysis)?;
+    }
+    let options = RenderOptions {
+        detail: match args.detail {
+            DetailArg::Contexts => Detail::Contexts,
+            DetailArg::Units => Detail::Units,
+        },
+    };
+    let text = report::render(&analysis, format, &options);
+    if args.format.is_some() {
+        return write_output(args.out.as_deref(), &text);
+    }
+    // The default: the HTML report to a file, and a one-screen summary on the terminal.
+    let path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_REPORT));
+    write_output(Some(&path), &text)?;
+    let mut summary = report::terminal_summary(&analysis);
+    summary.push_str(&format!("\nreport: {}\n", path.display()));
+    write_output(None, &summary)
 }
 
 /// Writes to the file, or to stdout.
