@@ -4,4 +4,5 @@
 mod browser;
 mod fixture;
 mod properties;
+mod sample;
 mod snapshots;
