@@ -347,7 +347,7 @@ pub fn assemble(
         .map(|m| MoveReport {
             function: function_id(m.function),
             line: input.functions[m.function].line,
-            from: name(m.from),
+            from: m.from.map_or_else(|| "(shared kernel)".to_string(), name),
             to: name(m.to),
             reason: m.reason.clone(),
         })

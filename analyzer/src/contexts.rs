@@ -78,8 +78,8 @@ pub struct BoundedContext {
 pub struct Move {
     /// Function index.
     pub function: usize,
-    /// Context of its file.
-    pub from: usize,
+    /// Context of its file; `None` for a function of the shared kernel.
+    pub from: Option<usize>,
     /// Context it is pulled to.
     pub to: usize,
     /// Human-readable reason: the tables and calls that pull it.
@@ -116,13 +116,21 @@ pub struct Proposal {
     pub difficulty: Vec<f64>,
 }
 
+/// Pull of one function calling the function in question (a callee pulls [`CALL_WEIGHT`]).
+const CALLER_WEIGHT: f64 = 0.5;
 /// A moved function must be pulled at least this much harder to the other context than to its
 /// own, so that a single call does not scatter a file.
 const MOVE_MARGIN: f64 = 2.0;
-/// ... and by at least this absolute weight (a read and a call, or a write).
-const MOVE_MIN_PULL: f64 = READ_WEIGHT + CALL_WEIGHT;
-/// A shared library is used by files of at least this many contexts.
+/// ... and by at least this absolute weight (a read and a caller, or a write).
+const MOVE_MIN_PULL: f64 = READ_WEIGHT + CALLER_WEIGHT;
+/// An omnipresent file is used by at least this many files...
+const OMNIPRESENT_MIN_FAN_IN: usize = 4;
+/// ... and by at least this share of all files.
+const OMNIPRESENT_SHARE: f64 = 0.15;
+/// A shared library is used by files of at least this many contexts...
 const LIBRARY_MIN_CONTEXTS: usize = 2;
+/// ... none of which holds more than this share of its use.
+const LIBRARY_MAX_SHARE: f64 = 0.5;
 
 /// Proposes bounded contexts for the given facts and their coupling graph.
 pub fn propose(
@@ -143,11 +151,15 @@ pub fn propose(
 
     // 2. First clustering.
     let pins = pin_labels(input, graph, options);
-    let uncoupled: BTreeSet<usize> = shared.keys().copied().collect();
-    let first = run_clustering(&undirected, &uncoupled, &pins, options);
+    // Omnipresent files (used by a large share of the tree) would glue everything together in
+    // the first clustering; they take part only in the second, unless they turn out shared.
+    let omnipresent = omnipresent_files(input, graph);
+    let mut left_out: BTreeSet<usize> = shared.keys().copied().collect();
+    left_out.extend(omnipresent.iter().copied());
+    let first = run_clustering(&undirected, &left_out, &pins, options);
 
     // 3. Shared kernel.
-    for (file, reason) in find_kernel(input, graph, &data, &first) {
+    for (file, reason) in find_kernel(input, graph, &data, &first, &omnipresent) {
         if !options.pins.contains_key(&input.files[file].path) {
             shared.entry(file).or_insert(reason);
         }
@@ -275,7 +287,7 @@ pub fn propose(
     let moves = moves
         .into_iter()
         .map(|m| Move {
-            from: renumber(m.from),
+            from: m.from.map(renumber),
             to: renumber(m.to),
             ..m
         })
@@ -398,6 +410,8 @@ fn run_clustering(
 struct DataReach {
     /// The file runs SQL on a business table itself.
     direct: Vec<bool>,
+    /// The file writes a business table itself.
+    writes: Vec<bool>,
     /// The file reaches a business table, itself or through its callees.
     reaches: Vec<bool>,
 }
@@ -415,6 +429,7 @@ impl DataReach {
                 .collect()
         };
         let mut direct = vec![false; input.files.len()];
+        let mut writes = vec![false; input.files.len()];
         let mut reaches = vec![false; input.files.len()];
         for (index, function) in input.functions.iter().enumerate() {
             let file = function.file;
@@ -428,6 +443,11 @@ impl DataReach {
             {
                 direct[file] = true;
             }
+            if function.accesses.iter().any(|(table, access, _)| {
+                *access == crate::graph::Access::Write && business.contains(table)
+            }) {
+                writes[file] = true;
+            }
             if graph.footprints[index]
                 .tables
                 .keys()
@@ -436,7 +456,11 @@ impl DataReach {
                 reaches[file] = true;
             }
         }
-        Self { direct, reaches }
+        Self {
+            direct,
+            writes,
+            reaches,
+        }
     }
 }
 
@@ -452,55 +476,115 @@ const SHARED_FOLDERS: &[&str] = &[
     "infrastructure",
 ];
 
-/// The shared kernel, read off a first clustering. A file that runs no SQL on business tables
-/// is shared when it is
-/// - a **library**: it reaches no business table even through its callees, and files of at
-///   least two contexts use it, or it lives in a folder that declares it shared (`common/`,
-///   `shared/`, `utils/`...);
-/// - a **composition root**: the root file of a binary, or a file that registers the routes of
-///   handlers in at least two contexts (the router).
+/// Files used by so many others that they are infrastructure whatever the contexts turn out to
+/// be: at least [`OMNIPRESENT_MIN_FAN_IN`] files and [`OMNIPRESENT_SHARE`] of the tree use them
+/// (the "omnipresent modules" of Mancoridis et al.'s Bunch, which are set aside before
+/// clustering for the same reason).
+fn omnipresent_files(input: &CouplingInput, graph: &CouplingGraph) -> BTreeSet<usize> {
+    let files = input.files.len();
+    let mut users: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
+    for (from, to, _) in graph.edges() {
+        if let (Node::File(a), Node::File(b)) = (from, to) {
+            users[b].insert(a);
+        }
+    }
+    let threshold = (OMNIPRESENT_SHARE * files as f64)
+        .ceil()
+        .max(OMNIPRESENT_MIN_FAN_IN as f64) as usize;
+    (0..files)
+        .filter(|&f| users[f].len() >= threshold)
+        .collect()
+}
+
+/// The shared kernel, read off a first clustering. A file is shared when it is
+/// - **declared shared**: it lives in a folder whose name says so (`common/`, `shared/`,
+///   `utils/`...) and writes no business table (cross-cutting code such as authentication may
+///   read the users table and still be what the team shares);
+/// - a **composition root**: it runs no business SQL and is the root file of a binary,
+///   registers the routes of handlers in at least two contexts (the router), or assembles the
+///   routers of at least two contexts;
+/// - a **library**: it runs no business SQL, files of at least two contexts use it with none of
+///   them holding more than half of the use (a domain model used mostly by its own context
+///   belongs to that context), and it reaches no business table even through its callees, or
+///   it is omnipresent (authentication that asks the users service is still everyone's).
 fn find_kernel(
     input: &CouplingInput,
     graph: &CouplingGraph,
     data: &DataReach,
     partition: &Partition,
+    omnipresent: &BTreeSet<usize>,
 ) -> BTreeMap<usize, SharedReason> {
     let files = graph.file_count();
-    let mut users: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
-    for (from, to, _) in graph.edges() {
-        if let (Node::File(f), Node::File(g)) = (from, to) {
-            users[g].insert(partition.community[f]);
+    // Per file, how much each community uses it (omnipresent users have no community yet and
+    // count for nobody).
+    let mut use_by: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); files];
+    for (from, to, coupling) in graph.edges() {
+        if let (Node::File(f), Node::File(g)) = (from, to)
+            && !omnipresent.contains(&f)
+        {
+            *use_by[g].entry(partition.community[f]).or_default() += coupling.weight;
         }
     }
+    // Routes registered per file, and router functions per community.
     let mut routed_contexts: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
+    let mut registrars: BTreeMap<usize, usize> = BTreeMap::new();
     for route in &input.routes {
-        if let (Some(handler), Some(set)) = (
-            route.handler.and_then(|h| input.functions.get(h)),
-            routed_contexts.get_mut(route.file),
-        ) {
-            set.insert(partition.community[handler.file]);
+        let Some(handler) = route.handler.and_then(|h| input.functions.get(h)) else {
+            continue;
+        };
+        let community = partition.community[handler.file];
+        if let Some(set) = routed_contexts.get_mut(route.file) {
+            set.insert(community);
+        }
+        if let Some(registrar) = route.registrar {
+            registrars.insert(registrar, community);
+        }
+    }
+    let mut assembled_contexts: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files];
+    for function in &input.functions {
+        for (callee, _) in &function.calls {
+            if let (Some(&community), Some(target)) =
+                (registrars.get(callee), input.functions.get(*callee))
+                && target.file != function.file
+                && let Some(set) = assembled_contexts.get_mut(function.file)
+            {
+                set.insert(community);
+            }
         }
     }
     let mut kernel = BTreeMap::new();
     for file in 0..files {
-        if data.direct[file] {
-            continue;
-        }
         let facts = &input.files[file];
-        if facts.entry_point || routed_contexts[file].len() >= 2 {
-            kernel.insert(file, SharedReason::CompositionRoot);
-            continue;
-        }
         let declared_shared = facts
             .path
             .split('/')
             .rev()
             .skip(1)
             .any(|dir| SHARED_FOLDERS.contains(&dir));
+        if declared_shared && !data.writes[file] {
+            kernel.insert(file, SharedReason::Library);
+            continue;
+        }
+        if data.direct[file] {
+            continue;
+        }
+        if facts.entry_point
+            || routed_contexts[file].len() >= 2
+            || assembled_contexts[file].len() >= 2
+        {
+            kernel.insert(file, SharedReason::CompositionRoot);
+            continue;
+        }
         let own = partition.community[file];
-        let foreign_users = users[file].iter().filter(|c| **c != own).count();
-        let widely_used = users[file].len() >= LIBRARY_MIN_CONTEXTS && foreign_users >= 1;
-        if !data.reaches[file] && (widely_used || declared_shared) {
+        let users = &use_by[file];
+        let total: f64 = users.values().sum();
+        let top = users.values().copied().fold(0.0, f64::max);
+        let foreign_users = users.keys().filter(|c| **c != own).count();
+        let widely_used = users.len() >= LIBRARY_MIN_CONTEXTS
+            && foreign_users >= 1
+            && total > 0.0
+            && top / total <= LIBRARY_MAX_SHARE;
+        if widely_used && (!data.reaches[file] || omnipresent.contains(&file)) {
             kernel.insert(file, SharedReason::Library);
         }
     }
@@ -558,19 +642,49 @@ fn absorb_hollow_groups(
     (groups, to_kernel)
 }
 
-/// Owner of each table: the context whose functions write it most (direct writes); for a
-/// table nobody writes, the context whose functions reach it most, counting reads through
-/// callees at their decayed strength (so the context that *uses* a lookup table owns it, not
-/// the repository function that happens to run the SELECT). Readers and writers are the
-/// contexts whose functions run the SQL themselves.
+/// How much each function's own SQL ties it to each table: a write weighs [`WRITE_WEIGHT`]; a
+/// read weighs [`READ_WEIGHT`] shared among the tables the function reads, so a query joining
+/// three tables depends on each less than a query on one table does.
+fn direct_affinity(function: &crate::graph::FunctionFacts, tables: usize) -> BTreeMap<usize, f64> {
+    let reads: BTreeSet<usize> = function
+        .accesses
+        .iter()
+        .filter(|(t, access, _)| *access == crate::graph::Access::Read && *t < tables)
+        .map(|(t, _, _)| *t)
+        .collect();
+    let writes: BTreeSet<usize> = function
+        .accesses
+        .iter()
+        .filter(|(t, access, _)| *access == crate::graph::Access::Write && *t < tables)
+        .map(|(t, _, _)| *t)
+        .collect();
+    let mut out = BTreeMap::new();
+    for &t in &reads {
+        *out.entry(t).or_insert(0.0) += READ_WEIGHT / reads.len() as f64;
+    }
+    for &t in &writes {
+        *out.entry(t).or_insert(0.0) += WRITE_WEIGHT;
+    }
+    out
+}
+
+/// Owner of each table. Only contexts that write a table can own it; if some of them create its
+/// rows (`INSERT`), only those (the creator of an entity owns its lifecycle; a context that only
+/// updates a status is a foreign writer to route through the owner's API); among them the one
+/// most tied to it by its own SQL ([`direct_affinity`]) wins; a table nobody writes (reference
+/// data) goes to the context most tied to it by reads, else to the one whose functions reach it
+/// most through their callees (so the context that *uses* a lookup table owns it, not the
+/// repository function that happens to run the SELECT). Readers and writers are the contexts
+/// whose functions run the SQL themselves.
 fn own_tables(
     input: &CouplingInput,
     graph: &CouplingGraph,
     function_context: &[Option<usize>],
 ) -> Vec<TableUse> {
     let tables = input.tables.len();
-    let mut write_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); tables];
+    let mut affinity: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); tables];
     let mut reach_weight: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); tables];
+    let mut creators: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); tables];
     let mut usage: Vec<TableUse> = (0..tables)
         .map(|_| TableUse {
             owner: None,
@@ -587,13 +701,16 @@ fn own_tables(
                 continue;
             }
             match access {
-                crate::graph::Access::Read => {
-                    usage[table].readers.insert(context);
-                }
-                crate::graph::Access::Write => {
-                    usage[table].writers.insert(context);
-                    *write_weight[table].entry(context).or_default() += WRITE_WEIGHT;
-                }
+                crate::graph::Access::Read => usage[table].readers.insert(context),
+                crate::graph::Access::Write => usage[table].writers.insert(context),
+            };
+        }
+        for (table, weight) in direct_affinity(function, tables) {
+            *affinity[table].entry(context).or_default() += weight;
+        }
+        for &table in &function.creates {
+            if let Some(set) = creators.get_mut(table) {
+                set.insert(context);
             }
         }
         for (&table, &(read, write)) in &graph.footprints[index].tables {
@@ -603,13 +720,24 @@ fn own_tables(
         }
     }
     for (table, use_) in usage.iter_mut().enumerate() {
-        let heaviest = |weights: &BTreeMap<usize, f64>| {
+        let heaviest = |weights: &BTreeMap<usize, f64>, eligible: &dyn Fn(usize) -> bool| {
             weights
                 .iter()
+                .filter(|(c, w)| eligible(**c) && **w > 0.0)
                 .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))
                 .map(|(c, _)| *c)
         };
-        use_.owner = heaviest(&write_weight[table]).or_else(|| heaviest(&reach_weight[table]));
+        let writers = if creators[table].is_empty() {
+            use_.writers.clone()
+        } else {
+            creators[table].clone()
+        };
+        use_.owner = if writers.is_empty() {
+            heaviest(&affinity[table], &|_| true)
+                .or_else(|| heaviest(&reach_weight[table], &|_| true))
+        } else {
+            heaviest(&affinity[table], &|c| writers.contains(&c))
+        };
     }
     usage
 }
@@ -635,45 +763,64 @@ fn find_moves(
             }
         }
     }
+    let ties = table_ties(input, graph, file_context);
     let mut moves = Vec::new();
     for (index, function) in input.functions.iter().enumerate() {
         let Some(home) = file_context(function.file) else {
+            // The shared kernel owns no data: a kernel function that runs SQL on a context's
+            // tables itself (a token lookup in `auth.rs`) belongs to that context.
+            if let Some(kernel_move) = move_out_of_kernel(input, index, tables) {
+                function_context[index] = Some(kernel_move.to);
+                moves.push(kernel_move);
+            }
             continue;
         };
-        // Pull of each context on this function: the tables it touches, by owner, and the
-        // functions it calls or is called by, by their file's context.
+        // Pull of each context on this function: the tables it touches, shared among the
+        // contexts in proportion to how tied each is to the table *without this function* (so a
+        // misplaced function cannot make its own home look like the owner, and a table two
+        // contexts use pulls both), and the functions it calls or is called by.
         let mut pull: BTreeMap<usize, f64> = BTreeMap::new();
-        let table_pulls =
-            graph.footprints[index]
-                .tables
-                .iter()
-                .filter_map(|(&table, &(read, write))| {
-                    let owner = tables.get(table).and_then(|t| t.owner)?;
-                    Some((owner, table, read, write))
-                });
-        // Per context the strongest table counts, not the sum: a query joining four tables of
-        // one context is one dependency on it, not four.
-        for (owner, _, read, write) in table_pulls.clone() {
+        let own_affinity = direct_affinity(function, input.tables.len());
+        let mut table_pulls: Vec<(usize, usize, f64, f64)> = Vec::new();
+        let footprint = &graph.footprints[index];
+        for (&table, &(read, write)) in &footprint.tables {
             let weight = READ_WEIGHT * read + WRITE_WEIGHT * write;
-            let entry = pull.entry(owner).or_default();
-            *entry = entry.max(weight);
+            for (context, share) in
+                ties_without(table, home, (&own_affinity, footprint), &ties, tables)
+            {
+                table_pulls.push((context, table, read, write));
+                // Per context the strongest table counts, not the sum: a query joining four
+                // tables of one context is one dependency on it, not four.
+                let entry = pull.entry(context).or_default();
+                *entry = entry.max(weight * share);
+            }
         }
-        let neighbours: BTreeSet<usize> = function
+        // What a function calls is what it depends on; who calls it is what it serves. A getter
+        // called mostly from elsewhere is an interface of its context (see IFN), not misplaced,
+        // so callers pull at half the weight of callees.
+        let callees: BTreeSet<usize> = function
             .calls
             .iter()
             .map(|(c, _)| *c)
-            .chain(callers[index].iter().copied())
             .filter(|&other| other != index)
             .collect();
-        let call_pulls: Vec<(usize, &crate::graph::FunctionFacts)> = neighbours
-            .into_iter()
-            .filter_map(|other| {
-                let target = input.functions.get(other)?;
-                Some((file_context(target.file)?, target))
-            })
+        let callers_of: BTreeSet<usize> = callers[index]
+            .iter()
+            .copied()
+            .filter(|&other| other != index && !callees.contains(&other))
             .collect();
-        for &(context, _) in &call_pulls {
-            *pull.entry(context).or_default() += CALL_WEIGHT;
+        let mut call_pulls: Vec<(usize, &crate::graph::FunctionFacts)> = Vec::new();
+        for (others, weight) in [(&callees, CALL_WEIGHT), (&callers_of, CALLER_WEIGHT)] {
+            for &other in others {
+                let Some(target) = input.functions.get(other) else {
+                    continue;
+                };
+                let Some(context) = file_context(target.file) else {
+                    continue;
+                };
+                *pull.entry(context).or_default() += weight;
+                call_pulls.push((context, target));
+            }
         }
         let own_pull = pull.get(&home).copied().unwrap_or(0.0);
         let best = pull
@@ -686,8 +833,9 @@ fn find_moves(
         {
             function_context[index] = Some(to);
             let mut reasons: Vec<String> = table_pulls
+                .iter()
                 .filter(|(owner, ..)| *owner == to)
-                .map(|(_, table, _, write)| {
+                .map(|&(_, table, _, write)| {
                     let verb = if write > 0.0 { "writes" } else { "reads" };
                     format!("{verb} {}", input.tables[table].name)
                 })
@@ -702,13 +850,130 @@ fn find_moves(
             reasons.dedup();
             moves.push(Move {
                 function: index,
-                from: home,
+                from: Some(home),
                 to,
                 reason: reasons.join(", "),
             });
         }
     }
     (function_context, moves)
+}
+
+/// The move of a shared-kernel function that runs SQL on tables owned by a context: to the
+/// context it is most tied to by that SQL.
+fn move_out_of_kernel(input: &CouplingInput, index: usize, tables: &[TableUse]) -> Option<Move> {
+    let function = input.functions.get(index)?;
+    let mut pull: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (table, weight) in direct_affinity(function, input.tables.len()) {
+        let Some(owner) = tables.get(table).and_then(|t| t.owner) else {
+            continue;
+        };
+        *pull.entry(owner).or_default() += weight;
+        let writes = function
+            .accesses
+            .iter()
+            .any(|(t, access, _)| *t == table && *access == crate::graph::Access::Write);
+        let verb = if writes { "writes" } else { "reads" };
+        reasons
+            .entry(owner)
+            .or_default()
+            .push(format!("{verb} {}", input.tables[table].name));
+    }
+    let (&to, _) = pull
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1).then_with(|| b.0.cmp(a.0)))?;
+    let mut reason = reasons.remove(&to).unwrap_or_default();
+    reason.sort();
+    reason.dedup();
+    Some(Move {
+        function: index,
+        from: None,
+        to,
+        reason: format!(
+            "runs SQL on its tables from the shared kernel: {}",
+            reason.join(", ")
+        ),
+    })
+}
+
+/// Per table and context, how tied the context's functions are to the table: by their own SQL
+/// ([`direct_affinity`]), and separately by what they reach through callees.
+struct TableTies {
+    direct: Vec<BTreeMap<usize, f64>>,
+    reach: Vec<BTreeMap<usize, f64>>,
+}
+
+fn table_ties(
+    input: &CouplingInput,
+    graph: &CouplingGraph,
+    file_context: &dyn Fn(usize) -> Option<usize>,
+) -> TableTies {
+    let tables = input.tables.len();
+    let mut ties = TableTies {
+        direct: vec![BTreeMap::new(); tables],
+        reach: vec![BTreeMap::new(); tables],
+    };
+    for (index, function) in input.functions.iter().enumerate() {
+        let Some(context) = file_context(function.file) else {
+            continue;
+        };
+        for (table, weight) in direct_affinity(function, tables) {
+            *ties.direct[table].entry(context).or_default() += weight;
+        }
+        for (&table, &(read, write)) in &graph.footprints[index].tables {
+            if table < tables {
+                *ties.reach[table].entry(context).or_default() += read.max(write);
+            }
+        }
+    }
+    ties
+}
+
+/// How the tie to `table` is shared among contexts once the function in question (in context
+/// `home`) is left out: (context, share) with shares summing to 1. Contexts whose own SQL
+/// touches the table decide; when only the function itself does, the contexts that reach the
+/// table through callees decide; when nobody else touches it, its owner, if any.
+fn ties_without(
+    table: usize,
+    home: usize,
+    function: (&BTreeMap<usize, f64>, &crate::graph::Footprint),
+    ties: &TableTies,
+    tables: &[TableUse],
+) -> Vec<(usize, f64)> {
+    let (own_direct, footprint) = function;
+    let own_reach = footprint
+        .tables
+        .get(&table)
+        .map_or(0.0, |(read, write)| read.max(*write));
+    let shares = |weights: Option<&BTreeMap<usize, f64>>, own: f64| -> Vec<(usize, f64)> {
+        let weights: Vec<(usize, f64)> = weights
+            .map(|w| {
+                w.iter()
+                    .map(|(&c, &w)| (c, if c == home { w - own } else { w }))
+                    .filter(|(_, w)| *w > 1e-9)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let total: f64 = weights.iter().map(|(_, w)| w).sum();
+        weights.into_iter().map(|(c, w)| (c, w / total)).collect()
+    };
+    let direct = shares(
+        ties.direct.get(table),
+        own_direct.get(&table).copied().unwrap_or(0.0),
+    );
+    if !direct.is_empty() {
+        return direct;
+    }
+    let reach = shares(ties.reach.get(table), own_reach);
+    if !reach.is_empty() {
+        return reach;
+    }
+    tables
+        .get(table)
+        .and_then(|t| t.owner)
+        .map(|owner| vec![(owner, 1.0)])
+        .unwrap_or_default()
 }
 
 /// Words in paths that name a layer or a convention rather than a business area.

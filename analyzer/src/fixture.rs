@@ -87,8 +87,12 @@ impl Monolith {
             path: path.into(),
             handler: Some(h),
             file,
+            registrar: None,
         });
-        self.function("src/main.rs::router");
+        let registrar = self.function("src/main.rs::router");
+        if let Some(last) = self.input.routes.last_mut() {
+            last.registrar = Some(registrar);
+        }
         self.call("src/main.rs::router", handler)
     }
 

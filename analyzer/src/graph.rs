@@ -77,6 +77,9 @@ pub struct FunctionFacts {
     pub type_uses: Vec<(usize, u32)>,
     /// Tables touched directly: (index into [`CouplingInput::tables`], access, line).
     pub accesses: Vec<(usize, Access, u32)>,
+    /// Tables this function creates rows in (`INSERT`), a subset of its writes: the creator of
+    /// an entity is its first candidate owner.
+    pub creates: Vec<usize>,
 }
 
 /// A database table.
@@ -99,6 +102,8 @@ pub struct RouteFacts {
     pub handler: Option<usize>,
     /// File that registers the route (used when the handler is unknown).
     pub file: usize,
+    /// Function whose body registers the route (`fn routes() -> Router`), when known.
+    pub registrar: Option<usize>,
 }
 
 /// Everything the coupling step needs, independent of how it was extracted.

@@ -129,6 +129,11 @@ pub fn coupling_input(code: &CodeModel) -> CouplingInput {
                     model::Access::Write => Access::Write,
                 };
                 facts.accesses.push((table, access_kind, access.line));
+                if access.statement == model::StatementKind::Insert
+                    && !facts.creates.contains(&table)
+                {
+                    facts.creates.push(table);
+                }
             }
         }
         input.functions.push(facts);
@@ -162,6 +167,9 @@ pub fn coupling_input(code: &CodeModel) -> CouplingInput {
                 .as_deref()
                 .and_then(|h| function_index.get(h).copied()),
             file,
+            registrar: functions.iter().position(|f| {
+                f.file == route.file && f.line <= route.line && route.line <= f.end_line
+            }),
         });
     }
     input

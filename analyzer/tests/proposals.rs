@@ -28,6 +28,34 @@ fn assert_scores(root: &Path, min_ari: f64) {
     assert!(score.ari >= min_ari, "ARI below {min_ari}: {report}");
     assert_eq!(score.files_missing, 0, "{report}");
     assert_eq!(score.route_recall, 1.0, "every route found: {report}");
+    assert!(
+        score.route_contexts >= 0.9,
+        "routes in their context: {report}"
+    );
+    assert!(score.table_owners >= 0.9, "table owners: {report}");
+}
+
+/// Moves the analysis proposes that the ground truth does not make: each one is a function a
+/// team would be told to move for no reason.
+fn extra_moves(root: &Path) -> Vec<String> {
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("contexts.json")).unwrap())
+            .unwrap();
+    let true_moves: Vec<&str> = truth["contexts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["modules"].as_array().unwrap())
+        .filter_map(|m| m.as_str())
+        .filter(|m| m.contains("::"))
+        .collect();
+    let analysis = analyze(root, "tree", &AnalyzeOptions::default()).unwrap();
+    analysis
+        .moves
+        .iter()
+        .map(|m| m.function.clone())
+        .filter(|f| !true_moves.contains(&f.as_str()))
+        .collect()
 }
 
 #[test]
@@ -62,6 +90,12 @@ fn fixture_monoliths_of_other_styles_score_well() {
     );
     for root in roots {
         assert_scores(&root, 0.8);
+        assert_eq!(
+            extra_moves(&root),
+            Vec::<String>::new(),
+            "{}",
+            root.display()
+        );
     }
 }
 
