@@ -18,6 +18,12 @@ use crate::metrics::MetricsRegistry;
 
 const QUEUE: usize = 16 * 1024;
 
+enum LogMessage {
+    Line(String),
+    /// Answered once every line queued before it is written and flushed.
+    Flush(SyncSender<()>),
+}
+
 /// One access log line.
 #[derive(Debug, Serialize)]
 pub struct AccessRecord<'a> {
@@ -50,7 +56,7 @@ pub struct AccessRecord<'a> {
 /// Hands lines to the writer thread.
 #[derive(Debug, Clone)]
 pub struct EventLog {
-    sender: Option<SyncSender<String>>,
+    sender: Option<SyncSender<LogMessage>>,
     access: bool,
     metrics: Arc<MetricsRegistry>,
 }
@@ -115,22 +121,43 @@ impl EventLog {
         self.send(serde_json::Value::Object(object).to_string());
     }
 
+    /// Waits (up to a second) until every line logged so far is written: called at shutdown so
+    /// the last lines are not lost when the process exits.
+    pub fn flush(&self) {
+        if let Some(sender) = &self.sender {
+            let (done, written) = sync_channel(1);
+            if sender.send(LogMessage::Flush(done)).is_ok() {
+                let _ = written.recv_timeout(std::time::Duration::from_secs(1));
+            }
+        }
+    }
+
     fn send(&self, line: String) {
         if let Some(sender) = &self.sender {
-            if let Err(TrySendError::Full(_)) = sender.try_send(line) {
+            if let Err(TrySendError::Full(_)) = sender.try_send(LogMessage::Line(line)) {
                 self.metrics.global.log_dropped.fetch_add(1, Relaxed);
             }
         }
     }
 }
 
-fn write_lines(receiver: Receiver<String>, writer: Box<dyn Write + Send>) {
+fn write_lines(receiver: Receiver<LogMessage>, writer: Box<dyn Write + Send>) {
     let mut writer = BufWriter::new(writer);
-    while let Ok(line) = receiver.recv() {
-        let _ = writeln!(writer, "{line}");
-        while let Ok(line) = receiver.try_recv() {
-            let _ = writeln!(writer, "{line}");
+    let mut waiting = Vec::new();
+    while let Ok(message) = receiver.recv() {
+        let mut next = Some(message);
+        while let Some(message) = next {
+            match message {
+                LogMessage::Line(line) => {
+                    let _ = writeln!(writer, "{line}");
+                }
+                LogMessage::Flush(done) => waiting.push(done),
+            }
+            next = receiver.try_recv().ok();
         }
         let _ = writer.flush();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
     }
 }

@@ -89,6 +89,7 @@ impl Proxy {
         let log = EventLog::start(&config.log, metrics.clone()).map_err(StartError::Log)?;
         let drain = config.timeouts.drain;
         let watch_interval = config.watch_interval;
+        let loaded_hash = config.source_hash;
         let header_limits = (
             config.limits.max_header_bytes,
             config.timeouts.client_header,
@@ -98,7 +99,12 @@ impl Proxy {
 
         let mut background = Vec::new();
         if let (Some(interval), Some(path)) = (watch_interval, shared.source.clone()) {
-            background.push(tokio::spawn(watch_file(shared.clone(), path, interval)));
+            background.push(tokio::spawn(watch_file(
+                shared.clone(),
+                path,
+                interval,
+                loaded_hash,
+            )));
         }
         if options.reload_on_sighup {
             background.push(spawn_sighup(shared.clone()).map_err(StartError::Signal)?);
@@ -282,9 +288,14 @@ where
 
 /// Reloads whenever the file's content changes (polling: works on every filesystem, including
 /// the bind mounts and ConfigMaps where change notifications do not arrive).
-async fn watch_file(shared: Arc<Shared>, path: std::path::PathBuf, interval: Duration) {
+async fn watch_file(
+    shared: Arc<Shared>,
+    path: std::path::PathBuf,
+    interval: Duration,
+    loaded_hash: Option<u64>,
+) {
     let fingerprint = |bytes: &[u8]| stable_hash(bytes);
-    let mut last = tokio::fs::read(&path).await.map(|b| fingerprint(&b)).ok();
+    let mut last = loaded_hash;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -176,3 +176,8 @@ impl ProxyStatus {
         out
     }
 }
+
+/// The status as indented JSON (what `strangler status --json` prints).
+pub fn to_json_pretty(status: &ProxyStatus) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(status)
+}

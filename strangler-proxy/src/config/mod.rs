@@ -24,6 +24,8 @@ pub use validate::parse_duration;
 #[derive(Debug, Clone)]
 pub struct ValidConfig {
     pub(crate) source: Option<PathBuf>,
+    /// Stable hash of the file's bytes as loaded, so a watcher knows what "changed" means.
+    pub(crate) source_hash: Option<u64>,
     pub(crate) listen: SocketAddr,
     pub(crate) admin: SocketAddr,
     pub(crate) admin_token: Option<String>,
@@ -146,6 +148,7 @@ impl ValidConfig {
         })?;
         let mut config = validate::from_toml(&text, &path.display().to_string())?;
         config.source = Some(path.to_owned());
+        config.source_hash = Some(crate::ids::stable_hash(text.as_bytes()));
         Ok(config)
     }
 

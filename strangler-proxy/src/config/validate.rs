@@ -274,6 +274,7 @@ impl Checker<'_> {
 
         Some(ValidConfig {
             source: None,
+            source_hash: None,
             listen: listen?,
             admin: admin?,
             admin_token,
