@@ -10,6 +10,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
+use crate::pool::PooledBody;
+
 /// Why streaming the client's body to the upstream stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestBodyError {
@@ -82,7 +84,7 @@ impl Body for LimitedBody {
 #[derive(Debug)]
 pub enum ProxyBody {
     /// Streamed from the upstream as it arrives.
-    Upstream(Incoming),
+    Upstream(PooledBody),
     /// Made by the proxy (errors, admin answers).
     Local(Full<Bytes>),
 }

@@ -28,6 +28,7 @@ use crate::body::{LimitedBody, ProxyBody};
 use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
+use crate::pool::PoolError;
 use crate::split::Side;
 use crate::state::Shared;
 use crate::table::{Route, RoutingTable};
@@ -89,14 +90,16 @@ pub(crate) async fn handle(
         route,
     };
     let request_id = ensure_request_ids(request.headers_mut());
-    let method = request.method().clone();
-    let path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", PathAndQuery::as_str)
-        .to_owned();
+    // Only kept when there is an access log to write them to.
+    let logged = shared.log.access_enabled().then(|| {
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", PathAndQuery::as_str);
+        (request.method().clone(), path.to_owned())
+    });
 
-    let mut attempt = forward_to(&shared, &table, &decision, request, client, &request_id).await;
+    let mut attempt = forward_to(&table, &decision, request, client, &request_id).await;
     let status = attempt.response.status();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         attempt
@@ -111,7 +114,7 @@ pub(crate) async fn handle(
         .metrics
         .side(decision.side)
         .record(status.as_u16(), latency, attempt.failure);
-    if shared.log.access_enabled() {
+    if let Some((method, path)) = logged {
         shared.log.access(&AccessRecord {
             time: crate::ids::now_rfc3339(),
             request_id: &request_id,
@@ -149,7 +152,6 @@ fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
 /// Sends the request to one instance of the decided upstream and returns its answer, or the
 /// proxy's own error answer; never retries (a retry policy is a wrapper's decision).
 pub(crate) async fn forward_to(
-    shared: &Shared,
     table: &RoutingTable,
     decision: &Decision,
     request: Request<Incoming>,
@@ -197,11 +199,12 @@ pub(crate) async fn forward_to(
     let body = LimitedBody::new(body, limits.max_body_bytes, exceeded.clone());
     let upstream_request = Request::from_parts(parts, body);
 
-    let outcome = tokio::time::timeout(
-        table.timeouts.request,
-        shared.client.request(upstream_request),
-    )
-    .await;
+    let exchange = endpoint.pool.send(
+        endpoint.address.authority.as_str(),
+        table.timeouts.connect,
+        upstream_request,
+    );
+    let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
     let label = Some(endpoint.label.clone());
     match outcome {
         Ok(Ok(response)) => {
@@ -216,7 +219,7 @@ pub(crate) async fn forward_to(
         Ok(Err(error)) => {
             let failure = if exceeded.load(Relaxed) {
                 ProxyFailure::BodyTooLarge
-            } else if error.is_connect() {
+            } else if matches!(error, PoolError::Connect { .. }) {
                 ProxyFailure::Connect
             } else {
                 ProxyFailure::Upstream
@@ -282,21 +285,28 @@ fn ensure_request_ids(headers: &mut HeaderMap) -> String {
         .filter(|value| is_acceptable_request_id(value.as_bytes()))
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let generated_trace = new_trace_id();
     let request_id = match kept {
         Some(id) => id,
         None => {
-            if let Ok(value) = HeaderValue::from_str(&generated_trace) {
+            let generated = new_trace_id();
+            if let Ok(value) = HeaderValue::from_str(&generated) {
                 headers.insert(X_REQUEST_ID, value);
             }
-            generated_trace.clone()
+            generated
         }
     };
     let trace_ok = headers
         .get(TRACEPARENT)
         .is_some_and(|value| is_valid_traceparent(value.as_bytes()));
     if !trace_ok {
-        if let Ok(value) = HeaderValue::from_str(&new_traceparent(&generated_trace)) {
+        // A generated request id doubles as the trace id, so logs and traces join up.
+        let trace_id =
+            if request_id.len() == 32 && request_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                request_id.clone()
+            } else {
+                new_trace_id()
+            };
+        if let Ok(value) = HeaderValue::from_str(&new_traceparent(&trace_id)) {
             headers.insert(TRACEPARENT, value);
         }
         headers.remove(HeaderName::from_static("tracestate"));

@@ -19,6 +19,7 @@ pub mod forward;
 mod ids;
 pub mod log;
 pub mod metrics;
+pub mod pool;
 pub mod route_match;
 pub mod serve;
 pub mod server;

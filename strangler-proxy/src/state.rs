@@ -10,16 +10,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use crate::body::LimitedBody;
 use crate::config::{ConfigError, ValidConfig};
 use crate::log::EventLog;
 use crate::metrics::{MetricsRegistry, render_prometheus};
@@ -29,9 +24,6 @@ use crate::status::{
 };
 use crate::table::{Route, RoutingTable};
 use crate::upstream::{EndpointRegistry, spawn_health_checks};
-
-/// The pooled HTTP client every forwarded request goes through.
-pub(crate) type UpstreamClient = Client<HttpConnector, LimitedBody>;
 
 /// Why a weight change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,7 +63,6 @@ pub(crate) struct Shared {
     pub table: ArcSwap<RoutingTable>,
     pub metrics: Arc<MetricsRegistry>,
     pub log: EventLog,
-    pub client: UpstreamClient,
     pub admin_token: Option<String>,
     pub source: Option<PathBuf>,
     endpoints: EndpointRegistry,
@@ -88,20 +79,12 @@ impl Shared {
         let weights = file_weights(&config);
         let table = RoutingTable::build(&config, &weights, 1, &metrics, &endpoints);
         let health_tasks = spawn_health_checks(&table.upstreams);
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(config.timeouts.connect));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
         Arc::new(Shared {
             table: ArcSwap::from_pointee(table),
             admin_token: config.admin_token.clone(),
             source: config.source.clone(),
             metrics,
             log,
-            client,
             endpoints,
             control: Mutex::new(Control {
                 config: Arc::new(config),

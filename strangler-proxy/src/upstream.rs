@@ -18,6 +18,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::task::JoinHandle;
 
 use crate::config::{Balance, EndpointAddress, HealthCheck, UpstreamConfig};
+use crate::pool::ConnectionPool;
 
 /// Consecutive failed checks that mark an instance down.
 pub const FAILS_TO_MARK_DOWN: u32 = 2;
@@ -31,6 +32,8 @@ pub struct EndpointState {
     pub address: EndpointAddress,
     /// `scheme://authority` as text, for logs.
     pub label: String,
+    /// Its idle keep-alive connections.
+    pub pool: Arc<ConnectionPool>,
     healthy: AtomicBool,
     streak: AtomicU32,
     outstanding: AtomicUsize,
@@ -41,6 +44,7 @@ impl EndpointState {
         EndpointState {
             label: address.to_string(),
             address,
+            pool: Arc::default(),
             healthy: AtomicBool::new(true),
             streak: AtomicU32::new(0),
             outstanding: AtomicUsize::new(0),
