@@ -150,6 +150,7 @@ run_wrk() { # target connections seconds
   taskset -c $LOAD_CPU wrk -t1 -c"$2" -d"$3"s --latency -s "$WORK/users.lua" "http://127.0.0.1:${PORT[$1]}/" | parse
 }
 
+echo "== machine: $(nproc) CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== throughput and latency: wrk -t1 -c64, ${SECONDS_PER_RUN}s per run, $ROUNDS rounds interleaved"
 declare -A RESULTS
 for round in $(seq "$ROUNDS"); do
@@ -201,3 +202,4 @@ for target in nginx haproxy strangler; do
     echo "$target round $round: $(parse <"$out")   (req/s p50_us p99_us FAILED)"
   done
 done
+echo "== load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,12 +2,18 @@
 //!
 //! A request checks out an idle HTTP/1.1 connection (or opens one), sends on it, and the
 //! connection goes back to the pool when the response body has been fully relayed: the
-//! [`PooledBody`] wrapper returns it on drop once its stream ended. A connection the upstream
+//! [`PooledBody`] wrapper returns it on drop once its stream ended.
+//!
+//! The upstream connection is driven by the task of the client connection that uses it, not by
+//! a task of its own: the request future and then the response body poll the connection
+//! alongside themselves. A request then costs no wake-ups across tasks, which is most of what a
+//! separate connection task would add per request. A connection the upstream
 //! closed while idle is discarded at checkout, and a request that was not written at all because
 //! the connection died under it is retried on a fresh connection, so a stale keep-alive
 //! connection never fails a client's request.
 
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,7 +21,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -25,6 +31,42 @@ use crate::body::LimitedBody;
 const MAX_IDLE: usize = 512;
 
 type Sender = SendRequest<LimitedBody>;
+type Driver = Pin<Box<Connection<TokioIo<TcpStream>, LimitedBody>>>;
+
+/// One keep-alive connection: the handle to send on and the state machine that runs it (`None`
+/// once it has ended).
+#[derive(Debug)]
+struct UpstreamConnection {
+    sender: Sender,
+    driver: Option<Driver>,
+}
+
+impl UpstreamConnection {
+    fn is_closed(&self) -> bool {
+        self.driver.is_none() || self.sender.is_closed()
+    }
+}
+
+/// Polls `future` to completion while also driving the connection it depends on.
+async fn driving<F: Future>(driver: &mut Option<Driver>, future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(output);
+        }
+        match driver.as_mut() {
+            Some(connection) => {
+                if connection.as_mut().poll(cx).is_ready() {
+                    // Ended (closed or failed): dropping it fails whatever still waits on it.
+                    *driver = None;
+                }
+                future.as_mut().poll(cx)
+            }
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
 
 /// Why a request to an instance failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,27 +87,27 @@ pub enum PoolError {
 /// The idle connections of one instance.
 #[derive(Debug, Default)]
 pub struct ConnectionPool {
-    idle: Mutex<Vec<Sender>>,
+    idle: Mutex<Vec<UpstreamConnection>>,
 }
 
 impl ConnectionPool {
-    fn take_idle(&self) -> Option<Sender> {
+    fn take_idle(&self) -> Option<UpstreamConnection> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        while let Some(connection) = idle.pop() {
+            if !connection.is_closed() {
+                return Some(connection);
             }
         }
         None
     }
 
-    fn put_back(&self, sender: Sender) {
-        if sender.is_closed() {
+    fn put_back(&self, connection: UpstreamConnection) {
+        if connection.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push(connection);
         }
     }
 
@@ -85,11 +127,12 @@ impl ConnectionPool {
         // Pooled connections first; each may turn out dead, in which case the request comes back
         // unsent and the next one is tried. The last resort is a new connection.
         loop {
-            let (mut sender, fresh) = match self.take_idle() {
-                Some(sender) => (sender, false),
+            let (mut connection, fresh) = match self.take_idle() {
+                Some(connection) => (connection, false),
                 None => (connect(authority, connect_timeout).await?, true),
             };
-            if sender.ready().await.is_err() {
+            let UpstreamConnection { sender, driver } = &mut connection;
+            if driving(driver, sender.ready()).await.is_err() {
                 if fresh {
                     return Err(PoolError::Connect {
                         address: authority.to_owned(),
@@ -98,12 +141,13 @@ impl ConnectionPool {
                 }
                 continue;
             }
-            match sender.try_send_request(request).await {
+            let sent = sender.try_send_request(request);
+            match driving(driver, sent).await {
                 Ok(response) => {
                     let (parts, body) = response.into_parts();
                     let body = PooledBody {
                         inner: body,
-                        sender: Some(sender),
+                        connection: Some(connection),
                         pool: self.clone(),
                         finished: false,
                     };
@@ -118,7 +162,7 @@ impl ConnectionPool {
     }
 }
 
-async fn connect(authority: &str, timeout: Duration) -> Result<Sender, PoolError> {
+async fn connect(authority: &str, timeout: Duration) -> Result<UpstreamConnection, PoolError> {
     let failed = |reason: String| PoolError::Connect {
         address: authority.to_owned(),
         reason,
@@ -132,29 +176,25 @@ async fn connect(authority: &str, timeout: Duration) -> Result<Sender, PoolError
         .handshake(TokioIo::new(stream))
         .await
         .map_err(|e| failed(e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, "upstream connection ended with an error");
-        }
-    });
-    Ok(sender)
+    Ok(UpstreamConnection {
+        sender,
+        driver: Some(Box::pin(connection)),
+    })
 }
 
-/// An upstream response body that returns its connection to the pool once fully read.
+/// An upstream response body that drives its connection while it streams and returns the
+/// connection to the pool once fully read.
 #[derive(Debug)]
 pub struct PooledBody {
     inner: Incoming,
-    sender: Option<Sender>,
+    connection: Option<UpstreamConnection>,
     pool: Arc<ConnectionPool>,
     finished: bool,
 }
 
-impl Body for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
+impl PooledBody {
+    fn poll_inner(
+        &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
@@ -162,6 +202,30 @@ impl Body for PooledBody {
             self.finished = true;
         }
         polled
+    }
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = this.poll_inner(cx) {
+            return Poll::Ready(frame);
+        }
+        // The data we wait for comes from the connection: run it, then look again.
+        if let Some(connection) = this.connection.as_mut() {
+            if let Some(driver) = connection.driver.as_mut() {
+                if driver.as_mut().poll(cx).is_ready() {
+                    connection.driver = None;
+                }
+            }
+        }
+        this.poll_inner(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -177,8 +241,8 @@ impl Drop for PooledBody {
     fn drop(&mut self) {
         // A body dropped half-read leaves its connection mid-message: it cannot be reused.
         if self.finished || self.inner.is_end_stream() {
-            if let Some(sender) = self.sender.take() {
-                self.pool.put_back(sender);
+            if let Some(connection) = self.connection.take() {
+                self.pool.put_back(connection);
             }
         }
     }
