@@ -218,6 +218,9 @@ impl RunningProxy {
         self.shared
             .log
             .event("stopped", serde_json::json!({"drained": drained}));
+        let log = self.shared.log.clone();
+        // Flushing blocks briefly; keep it off the async workers.
+        let _ = tokio::task::spawn_blocking(move || log.flush()).await;
         ShutdownReport { drained }
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of strangler-proxy: real upstreams and the proxy on `127.0.0.1:0`, real HTTP.
 
+mod access_log;
 mod admin;
 mod config;
 mod forwarding;
