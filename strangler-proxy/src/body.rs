@@ -2,8 +2,6 @@
 //! it streams, and the response body that is either the upstream's stream or the proxy's own.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -23,24 +21,22 @@ pub enum RequestBodyError {
     Client(#[from] hyper::Error),
 }
 
-/// The client's body, cut off with an error once it passes `limit` bytes; `exceeded` tells the
-/// forwarder afterwards that the failure was the client's (413), not the upstream's (502).
+/// The client's body, cut off with [`RequestBodyError::TooLarge`] once it passes `limit` bytes;
+/// the forwarder finds that error in the failed exchange's cause chain and answers 413, not 502.
 #[derive(Debug)]
 pub struct LimitedBody {
     inner: Incoming,
     remaining: u64,
     limit: u64,
-    exceeded: Arc<AtomicBool>,
 }
 
 impl LimitedBody {
     /// Wraps a body.
-    pub fn new(inner: Incoming, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
+    pub fn new(inner: Incoming, limit: u64) -> Self {
         LimitedBody {
             inner,
             remaining: limit,
             limit,
-            exceeded,
         }
     }
 }
@@ -58,7 +54,6 @@ impl Body for LimitedBody {
                 if let Some(data) = frame.data_ref() {
                     let length = data.len() as u64;
                     if length > self.remaining {
-                        self.exceeded.store(true, Relaxed);
                         return Poll::Ready(Some(Err(RequestBodyError::TooLarge(self.limit))));
                     }
                     self.remaining -= length;

@@ -15,7 +15,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -24,7 +24,7 @@ use http::{Method, Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
 use serde_json::json;
 
-use crate::body::{LimitedBody, ProxyBody};
+use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
 use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
@@ -195,8 +195,7 @@ pub(crate) async fn forward_to(
         }
     };
     parts.version = Version::HTTP_11;
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let body = LimitedBody::new(body, limits.max_body_bytes, exceeded.clone());
+    let body = LimitedBody::new(body, limits.max_body_bytes);
     let upstream_request = Request::from_parts(parts, body);
 
     let exchange = endpoint.pool.send(
@@ -217,7 +216,7 @@ pub(crate) async fn forward_to(
             }
         }
         Ok(Err(error)) => {
-            let failure = if exceeded.load(Relaxed) {
+            let failure = if body_was_too_large(&error) {
                 ProxyFailure::BodyTooLarge
             } else if matches!(error, PoolError::Connect { .. }) {
                 ProxyFailure::Connect
@@ -229,6 +228,18 @@ pub(crate) async fn forward_to(
         }
         Err(_elapsed) => local_failure(decision, ProxyFailure::Timeout, request_id, label),
     }
+}
+
+/// Did the exchange fail because the client's body passed the limit?
+fn body_was_too_large(error: &PoolError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(RequestBodyError::TooLarge(_)) = current.downcast_ref::<RequestBodyError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 fn local_failure(
