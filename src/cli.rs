@@ -57,27 +57,30 @@ pub enum Command {
     /// Run the strangler proxy in front of the monolith and the new services.
     #[command(
         long_about = "Run the strangler proxy: routes each request to the monolith or to \
-        the new service by weight, sticky per user, with shadow traffic, response diffs and \
-        automatic rollback. Reloads its config on SIGHUP or when the file changes.\n\n\
-        Example:\n  strangler proxy --config strangler.toml"
+        the new service by weight, sticky per user, over pooled keep-alive connections. Reloads its config on SIGHUP, on POST /reload of the admin API, and \
+        when the file changes, without closing a client connection; a config that fails \
+        validation is refused with file, line and reason and the running routes stay. Prints the \
+        bound addresses, logs JSON lines, and drains in-flight requests on SIGTERM or ctrl-c.\n\n\
+        Example:\n  strangler proxy --config strangler.toml --workers 2"
     )]
     Proxy(ProxyArgs),
 
-    /// Move a route's traffic share on a running proxy, at once or step by step.
+    /// Move a route's traffic share on a running proxy.
     #[command(
         long_about = "Move a route's share of traffic to its candidate on a running proxy, \
-        either at once (--weight) or progressively (--steps), checking the candidate's health at \
-        each step and rolling back when it misbehaves.\n\n\
+        through its admin API. With a sticky route, raising the weight only moves users from the \
+        primary to the candidate, never back. The weight holds across config reloads until the \
+        file's own weight for the route changes.\n\n\
         Example:\n  strangler cutover reviews --weight 25\n  \
-        strangler cutover reviews --steps 1,5,25,50,100 --interval 60s"
+        strangler cutover reviews --weight 0 --admin http://127.0.0.1:9090"
     )]
     Cutover(CutoverArgs),
 
     /// Show routes, weights, health and counters of a running proxy.
     #[command(
         long_about = "Show the routes of a running proxy: weights, upstream health, \
-        request and error counters, latency and shadow match rate.\n\n\
-        Example:\n  strangler status --watch"
+        request and 5xx counters per side, p99 latency, upstream instance health, and reloads.\n\n\
+        Example:\n  strangler status --watch --interval 1s"
     )]
     Status(StatusArgs),
 
@@ -220,9 +223,30 @@ pub struct ScaffoldArgs {
 /// Arguments of `strangler proxy`.
 #[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
-    /// The proxy config file.
+    /// The proxy config file (TOML; the format is in docs/proxy.md). It is reloaded on SIGHUP,
+    /// on `POST /reload` and when its content changes.
     #[arg(long, short, default_value = "strangler.toml")]
     pub config: PathBuf,
+
+    /// Worker threads serving requests (1 runs a single-threaded runtime).
+    #[arg(long, default_value_t = default_workers())]
+    pub workers: usize,
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// How to reach a running proxy's admin API.
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    /// Base URL of the proxy's admin API.
+    #[arg(long, env = "STRANGLER_ADMIN", default_value = "http://127.0.0.1:9090")]
+    pub admin: String,
+
+    /// Bearer token of the admin API (needed when the proxy sets `admin_token`).
+    #[arg(long, env = "STRANGLER_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Arguments of `strangler cutover`.
@@ -230,11 +254,39 @@ pub struct ProxyArgs {
 pub struct CutoverArgs {
     /// Name of the route to move.
     pub route: String,
+
+    /// Share of the route's traffic (or of its sticky users) to send to the candidate, 0-100.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub weight: u32,
+
+    /// Where the proxy's admin API is.
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 /// Arguments of `strangler status`.
 #[derive(Debug, clap::Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Redraw the table every --interval until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// Time between redraws with --watch (e.g. 500ms, 2s).
+    #[arg(long, default_value = "2s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+
+    /// Print the raw JSON status instead of the table.
+    #[arg(long, conflicts_with = "watch")]
+    pub json: bool,
+
+    /// Where the proxy's admin API is.
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    strangler_proxy::config::parse_duration(text)
+}
 
 /// Arguments of `strangler demo`.
 #[derive(Debug, clap::Args)]

@@ -29,9 +29,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(args) => commands::analyze::run(&args),
         Command::Plan(_) => not_built("plan", 6),
         Command::Scaffold(_) => not_built("scaffold", 9),
-        Command::Proxy(_) => not_built("proxy", 7),
-        Command::Cutover(_) => not_built("cutover", 7),
-        Command::Status(_) => not_built("status", 7),
+        Command::Proxy(args) => commands::proxy::proxy(&args),
+        Command::Cutover(args) => commands::proxy::cutover(&args),
+        Command::Status(args) => commands::proxy::status(&args),
         Command::Demo(_) => not_built("demo", 10),
     }
 }

@@ -2,5 +2,35 @@
 //! traffic between them route by route: weighted, sticky, shadowed and compared, with automatic
 //! rollback, while both sides keep serving.
 //!
-//! Only this crate and the CLI touch the network. It never prints: it logs through `tracing`.
+//! Only this crate and the CLI touch the network. It never prints: it writes its own JSON-lines
+//! log (see [`log`]) and also emits `tracing` events for embedders.
+//!
+//! Layers, from the outside in: [`server`] accepts connections and owns the lifecycle;
+//! [`forward`] serves one request on one snapshot of the [`table::RoutingTable`], choosing a side
+//! with [`split`] and an instance with [`upstream`]; [`state`] is the only place that changes
+//! routing (weights, reloads); [`admin`] exposes it; [`metrics`] and [`log`] record what happened.
+//! The config format is in `docs/proxy.md`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod admin;
+pub mod body;
+pub mod config;
+pub mod forward;
+mod ids;
+pub mod log;
+pub mod metrics;
+pub mod pool;
+pub mod route_match;
+pub mod serve;
+pub mod server;
+pub mod split;
+pub mod state;
+pub mod status;
+pub mod table;
+pub mod upstream;
+
+pub use admin::{AdminClient, AdminError, BlockingAdminClient};
+pub use config::{ConfigError, ValidConfig};
+pub use server::{Proxy, ProxyOptions, RunningProxy, ShutdownReport, StartError};
+pub use split::Side;
+pub use status::ProxyStatus;

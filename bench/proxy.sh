@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Benchmark strangler-proxy against nginx and HAProxy, and count requests lost to reloads.
+#
+# One run measures, interleaved and repeated: direct to the upstream, through nginx (1 worker,
+# keepalive upstream pool, HTTP/1.1), through HAProxy (1 thread, http-reuse always) and through
+# strangler-proxy (1 worker thread, a 50% weighted sticky route). Servers and proxies are pinned
+# to CPU 0, the load generator (wrk -t1) to CPU 1. Then the reload test: 5 reloads of each proxy
+# under wrk -c64, failed requests counted.
+#
+# Usage: bench/proxy.sh [ROUNDS] [SECONDS]     (defaults: 3 rounds of 10 s per target)
+# Needs root for apt-get when wrk, nginx or haproxy are missing. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+SECONDS_PER_RUN=${2:-10}
+SERVER_CPU=0
+LOAD_CPU=1
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx)
+command -v haproxy >/dev/null || need+=(haproxy)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx)
+HAPROXY=$(command -v haproxy)
+
+cargo build --release -q -p strangler
+STRANGLER=$PWD/target/release/strangler
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$WORK/nginx-up.pid" ] && kill "$(cat "$WORK/nginx-up.pid")" 2>/dev/null || true
+  [ -f "$WORK/nginx-proxy.pid" ] && kill "$(cat "$WORK/nginx-proxy.pid")" 2>/dev/null || true
+  [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+UP_A=18181; UP_B=18182; NGINX_PORT=18183; HAPROXY_PORT=18184; STRANGLER_PORT=18185; ADMIN_PORT=18186
+
+# The fast upstream: an nginx worker answering a fixed 200 on two ports (the two sides of the route).
+cat > "$WORK/nginx-up.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx-up.pid;
+error_log $WORK/nginx-up.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:$UP_A; listen 127.0.0.1:$UP_B; location / { return 200 "hello\n"; } }
+}
+CONF
+taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-up.conf" -p "$WORK" -g 'daemon on;'
+
+cat > "$WORK/nginx-proxy.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx-proxy.pid;
+error_log $WORK/nginx-proxy.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  upstream up { server 127.0.0.1:$UP_A; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -g 'daemon on;'
+
+cat > "$WORK/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+backend be
+  server up 127.0.0.1:$UP_A
+CONF
+taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy.pid"
+
+cat > "$WORK/strangler.toml" <<CONF
+listen = "127.0.0.1:$STRANGLER_PORT"
+admin = "127.0.0.1:$ADMIN_PORT"
+watch_config = "off"
+[log]
+target = "off"
+[upstreams.monolith]
+endpoints = ["http://127.0.0.1:$UP_A"]
+[upstreams.service]
+endpoints = ["http://127.0.0.1:$UP_B"]
+[[routes]]
+name = "all"
+match = { prefix = "/" }
+primary = "monolith"
+candidate = "service"
+weight = 50
+sticky = { header = "x-user-id" }
+[default]
+primary = "monolith"
+CONF
+taskset -c $SERVER_CPU "$STRANGLER" proxy --config "$WORK/strangler.toml" --workers 1 >"$WORK/strangler.out" 2>&1 &
+STRANGLER_PID=$!
+PIDS+=("$STRANGLER_PID")
+
+# Every request carries a different user id, for every target alike, so the sticky route splits.
+cat > "$WORK/users.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, { ["x-user-id"] = "user-" .. (n % 100000) })
+end
+LUA
+
+for port in $UP_A $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT; do
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "port $port does not answer"; exit 1; }
+done
+
+declare -A PORT=([direct]=$UP_A [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [strangler]=$STRANGLER_PORT)
+TARGETS=(direct nginx haproxy strangler)
+
+# wrk output -> "req/s p50_us p99_us errors"
+parse() {
+  awk '
+    function us(v) { if (v ~ /us$/) return v+0; if (v ~ /ms$/) return (v+0)*1000; if (v ~ /s$/) return (v+0)*1000000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = us($2) }
+    /^ +99%/ { p99 = us($2) }
+    /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx/ { errors += $5 }
+    END { printf "%.0f %.0f %.0f %d\n", rps, p50, p99, errors }'
+}
+
+run_wrk() { # target connections seconds
+  taskset -c $LOAD_CPU wrk -t1 -c"$2" -d"$3"s --latency -s "$WORK/users.lua" "http://127.0.0.1:${PORT[$1]}/" | parse
+}
+
+echo "== machine: $(nproc) CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== throughput and latency: wrk -t1 -c64, ${SECONDS_PER_RUN}s per run, $ROUNDS rounds interleaved"
+declare -A RESULTS
+for round in $(seq "$ROUNDS"); do
+  for target in "${TARGETS[@]}"; do
+    line=$(run_wrk "$target" 64 "$SECONDS_PER_RUN")
+    RESULTS[$target]+="$line"$'\n'
+    echo "round $round $target: $line   (req/s p50_us p99_us errors)"
+  done
+done
+echo "== one connection (hop latency): wrk -t1 -c1, ${SECONDS_PER_RUN}s per run"
+declare -A SINGLE
+for round in $(seq "$ROUNDS"); do
+  for target in "${TARGETS[@]}"; do
+    line=$(run_wrk "$target" 1 "$SECONDS_PER_RUN")
+    SINGLE[$target]+="$line"$'\n'
+    echo "round $round $target -c1: $line"
+  done
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+echo
+echo "| target | req/s (median) | x direct | p50 us | p99 us | errors | -c1 p50 us | -c1 p99 us |"
+echo "|---|---|---|---|---|---|---|---|"
+direct_rps=$(printf '%s' "${RESULTS[direct]}" | awk '{print $1}' | median)
+for target in "${TARGETS[@]}"; do
+  rps=$(printf '%s' "${RESULTS[$target]}" | awk '{print $1}' | median)
+  p50=$(printf '%s' "${RESULTS[$target]}" | awk '{print $2}' | median)
+  p99=$(printf '%s' "${RESULTS[$target]}" | awk '{print $3}' | median)
+  errors=$(printf '%s' "${RESULTS[$target]}" | awk '{s += $4} END {print s}')
+  c1p50=$(printf '%s' "${SINGLE[$target]}" | awk '{print $2}' | median)
+  c1p99=$(printf '%s' "${SINGLE[$target]}" | awk '{print $3}' | median)
+  ratio=$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
+  echo "| $target | $rps | $ratio | $p50 | $p99 | $errors | $c1p50 | $c1p99 |"
+done
+
+echo
+echo "== reload test: 5 reloads during wrk -t1 -c64 -d12s, failed requests (socket errors + non-2xx)"
+reload_nginx() { "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -s reload; }
+reload_haproxy() { kill -USR2 "$(cat "$WORK/haproxy.pid")"; }
+reload_strangler() { kill -HUP "$STRANGLER_PID"; }
+for target in nginx haproxy strangler; do
+  for round in $(seq "$ROUNDS"); do
+    out="$WORK/reload-$target-$round.txt"
+    taskset -c $LOAD_CPU wrk -t1 -c64 -d12s --latency -s "$WORK/users.lua" "http://127.0.0.1:${PORT[$target]}/" >"$out" &
+    wrk_pid=$!
+    sleep 1
+    for _ in 1 2 3 4 5; do "reload_$target"; sleep 2; done
+    wait "$wrk_pid"
+    echo "$target round $round: $(parse <"$out")   (req/s p50_us p99_us FAILED)"
+  done
+done
+echo "== load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,74 @@
+//! `strangler proxy`, `strangler cutover` and `strangler status`: thin shells over
+//! `strangler_proxy` (the server and its admin client).
+
+use std::io::Write;
+
+use anyhow::Context;
+use strangler_proxy::BlockingAdminClient;
+
+use crate::cli::{AdminArgs, CutoverArgs, ProxyArgs, StatusArgs};
+
+/// Runs the proxy until SIGTERM or ctrl-c.
+pub fn proxy(args: &ProxyArgs) -> anyhow::Result<()> {
+    let report =
+        strangler_proxy::serve::serve_until_signal(&args.config, args.workers, |running| {
+            println!(
+                "strangler proxy listening on http://{}",
+                running.listen_addr()
+            );
+            println!("admin API on http://{}", running.admin_addr());
+            let _ = std::io::stdout().flush();
+        })?;
+    if !report.drained {
+        anyhow::bail!("stopped before every in-flight request finished (drain timeout)");
+    }
+    Ok(())
+}
+
+fn admin_client(args: &AdminArgs) -> anyhow::Result<BlockingAdminClient> {
+    Ok(BlockingAdminClient::new(&args.admin, args.token.clone())?)
+}
+
+/// Sets a route's weight on a running proxy.
+pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
+    let client = admin_client(&args.admin)?;
+    let route = client
+        .set_weight(&args.route, args.weight)
+        .with_context(|| format!("setting the weight of route `{}`", args.route))?;
+    println!(
+        "route {}: weight {}% to {} (primary {})",
+        route.name,
+        route.weight,
+        route.candidate.as_deref().unwrap_or("-"),
+        route.primary
+    );
+    Ok(())
+}
+
+/// Prints the status table once, or redraws it with `--watch`.
+pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let client = admin_client(&args.admin)?;
+    if args.json {
+        let status = client.status()?;
+        println!("{}", serde_json_pretty(&status)?);
+        return Ok(());
+    }
+    if !args.watch {
+        print!("{}", client.status()?.render_table());
+        return Ok(());
+    }
+    loop {
+        let table = match client.status() {
+            Ok(status) => status.render_table(),
+            Err(error) => format!("error: {error}\n"),
+        };
+        // Clear the screen and move home, then draw: the table replaces itself in place.
+        print!("\x1b[2J\x1b[H{table}");
+        std::io::stdout().flush()?;
+        std::thread::sleep(args.interval);
+    }
+}
+
+fn serde_json_pretty(status: &strangler_proxy::ProxyStatus) -> anyhow::Result<String> {
+    Ok(strangler_proxy::status::to_json_pretty(status)?)
+}

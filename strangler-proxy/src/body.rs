@@ -1,0 +1,126 @@
+//! Body types of the forwarding path: the client's request body with a size limit enforced while
+//! it streams, and the response body that is either the upstream's stream or the proxy's own.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+
+use crate::pool::PooledBody;
+
+/// Why streaming the client's body to the upstream stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestBodyError {
+    /// The client sent more than the limit.
+    #[error("request body exceeds {0} bytes")]
+    TooLarge(u64),
+    /// Reading from the client failed.
+    #[error("reading the request body: {0}")]
+    Client(#[from] hyper::Error),
+}
+
+/// The client's body, cut off with [`RequestBodyError::TooLarge`] once it passes `limit` bytes;
+/// the forwarder finds that error in the failed exchange's cause chain and answers 413, not 502.
+#[derive(Debug)]
+pub struct LimitedBody {
+    inner: Incoming,
+    remaining: u64,
+    limit: u64,
+}
+
+impl LimitedBody {
+    /// Wraps a body.
+    pub fn new(inner: Incoming, limit: u64) -> Self {
+        LimitedBody {
+            inner,
+            remaining: limit,
+            limit,
+        }
+    }
+}
+
+impl Body for LimitedBody {
+    type Data = Bytes;
+    type Error = RequestBodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, RequestBodyError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let length = data.len() as u64;
+                    if length > self.remaining {
+                        return Poll::Ready(Some(Err(RequestBodyError::TooLarge(self.limit))));
+                    }
+                    self.remaining -= length;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// What the proxy sends back: the upstream's body streamed through, or a body of its own.
+#[derive(Debug)]
+pub enum ProxyBody {
+    /// Streamed from the upstream as it arrives.
+    Upstream(PooledBody),
+    /// Made by the proxy (errors, admin answers).
+    Local(Full<Bytes>),
+}
+
+impl ProxyBody {
+    /// A body of the proxy's own.
+    pub fn local(bytes: impl Into<Bytes>) -> Self {
+        ProxyBody::Local(Full::new(bytes.into()))
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            ProxyBody::Upstream(body) => Pin::new(body).poll_frame(cx),
+            ProxyBody::Local(body) => match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+                Poll::Ready(Some(Err(never))) => match never {},
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Upstream(body) => body.is_end_stream(),
+            ProxyBody::Local(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Upstream(body) => body.size_hint(),
+            ProxyBody::Local(body) => body.size_hint(),
+        }
+    }
+}

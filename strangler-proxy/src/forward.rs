@@ -1,0 +1,393 @@
+//! The request path: refuse what a reverse proxy must not follow, pick the route and side on one
+//! table snapshot, rewrite headers, stream the request to one instance of the chosen upstream and
+//! its answer back, and count and log the outcome.
+//!
+//! The steps are separate functions so the cutover safety features (shadow, fallback, breaker)
+//! can wrap [`forward_to`] without touching routing or accounting: a [`Decision`] says where a
+//! request goes, `forward_to` takes it there once, and `handle` records what happened.
+//!
+//! Headers: hop-by-hop headers (and any named in `Connection`) are removed both ways;
+//! `X-Forwarded-For` gets the client address appended; `X-Forwarded-Proto` is set to `http` when
+//! absent; `X-Request-Id` and `traceparent` are kept when well-formed, generated otherwise, and the
+//! request id is echoed in the response. `Host` is replaced by the instance's `host:port` (the
+//! original goes to `X-Forwarded-Host`) unless the upstream says `preserve_host = true`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{PathAndQuery, Uri};
+use http::{Method, Request, Response, StatusCode, Version};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
+use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
+use crate::log::AccessRecord;
+use crate::metrics::ProxyFailure;
+use crate::pool::PoolError;
+use crate::split::Side;
+use crate::state::Shared;
+use crate::table::{Route, RoutingTable};
+use crate::upstream::Upstream;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Where one request goes: the route it matched, the side chosen, and that side's upstream.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The matched route (its counters, weight and upstreams).
+    pub route: Arc<Route>,
+    /// Primary or candidate.
+    pub side: Side,
+    /// The upstream of that side.
+    pub upstream: Arc<Upstream>,
+}
+
+/// The result of one attempt on one upstream.
+pub(crate) struct Attempt {
+    pub response: Response<ProxyBody>,
+    pub failure: Option<ProxyFailure>,
+    pub endpoint: Option<String>,
+}
+
+/// Serves one client request.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    mut request: Request<Incoming>,
+    client: SocketAddr,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let started = Instant::now();
+    if let Some(reason) = refusal(&request) {
+        shared.metrics.global.rejected.fetch_add(1, Relaxed);
+        let status = if request.method() == Method::CONNECT {
+            StatusCode::METHOD_NOT_ALLOWED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        return Ok(json_response(
+            status,
+            json!({"error": "refused", "reason": reason}),
+        ));
+    }
+    let table = shared.table.load_full();
+    let route = table
+        .route_for(request.method(), request.uri().path(), request.headers())
+        .clone();
+    let (side, upstream) = route.choose(request.headers());
+    let decision = Decision {
+        side,
+        upstream: upstream.clone(),
+        route,
+    };
+    let request_id = ensure_request_ids(request.headers_mut());
+    // Only kept when there is an access log to write them to.
+    let logged = shared.log.access_enabled().then(|| {
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", PathAndQuery::as_str);
+        (request.method().clone(), path.to_owned())
+    });
+
+    let mut attempt = forward_to(&table, &decision, request, client, &request_id).await;
+    let status = attempt.response.status();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        attempt
+            .response
+            .headers_mut()
+            .entry(X_REQUEST_ID)
+            .or_insert(value);
+    }
+    let latency = started.elapsed();
+    decision
+        .route
+        .metrics
+        .side(decision.side)
+        .record(status.as_u16(), latency, attempt.failure);
+    if let Some((method, path)) = logged {
+        shared.log.access(&AccessRecord {
+            time: crate::ids::now_rfc3339(),
+            request_id: &request_id,
+            client: client.ip().to_string(),
+            method: method.as_str(),
+            path: &path,
+            route: &decision.route.name,
+            side: decision.side.as_str(),
+            upstream: &decision.upstream.name,
+            endpoint: attempt.endpoint.as_deref(),
+            status: status.as_u16(),
+            latency_ms: latency.as_secs_f64() * 1000.0,
+            failure: attempt.failure.map(ProxyFailure::as_str),
+        });
+    }
+    Ok(attempt.response)
+}
+
+/// Why a request must not be forwarded at all, if it must not: this is a reverse proxy, so it
+/// never follows an absolute-form target (`GET http://elsewhere/`) or tunnels (`CONNECT`).
+fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
+    if request.method() == Method::CONNECT {
+        return Some("CONNECT is not supported: this is a reverse proxy");
+    }
+    let uri = request.uri();
+    if uri.scheme().is_some() || uri.authority().is_some() {
+        return Some("absolute-form request targets are not followed: this is not an open proxy");
+    }
+    if !uri.path().starts_with('/') {
+        return Some("the request target must be a path starting with /");
+    }
+    None
+}
+
+/// Sends the request to one instance of the decided upstream and returns its answer, or the
+/// proxy's own error answer; never retries (a retry policy is a wrapper's decision).
+pub(crate) async fn forward_to(
+    table: &RoutingTable,
+    decision: &Decision,
+    request: Request<Incoming>,
+    client: SocketAddr,
+    request_id: &str,
+) -> Attempt {
+    let limits = table.limits;
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > limits.max_body_bytes) {
+        return local_failure(decision, ProxyFailure::BodyTooLarge, request_id, None);
+    }
+    let lease = decision.upstream.pick();
+    let endpoint = lease.endpoint();
+    let (mut parts, body) = request.into_parts();
+    let original_host = parts.headers.get(header::HOST).cloned();
+    remove_hop_by_hop(&mut parts.headers);
+    add_forwarding_headers(
+        &mut parts.headers,
+        client,
+        original_host,
+        &decision.upstream,
+        endpoint,
+    );
+    let mut uri_parts = http::uri::Parts::default();
+    uri_parts.scheme = Some(endpoint.address.scheme.clone());
+    uri_parts.authority = Some(endpoint.address.authority.clone());
+    uri_parts.path_and_query = parts.uri.path_and_query().cloned();
+    parts.uri = match Uri::from_parts(uri_parts) {
+        Ok(uri) => uri,
+        Err(_) => {
+            return local_failure(
+                decision,
+                ProxyFailure::Upstream,
+                request_id,
+                Some(endpoint.label.clone()),
+            );
+        }
+    };
+    parts.version = Version::HTTP_11;
+    let body = LimitedBody::new(body, limits.max_body_bytes);
+    let upstream_request = Request::from_parts(parts, body);
+
+    let exchange = endpoint.pool.send(
+        endpoint.address.authority.as_str(),
+        table.timeouts.connect,
+        upstream_request,
+    );
+    let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
+    let label = Some(endpoint.label.clone());
+    match outcome {
+        Ok(Ok(response)) => {
+            let (mut parts, body) = response.into_parts();
+            remove_hop_by_hop(&mut parts.headers);
+            Attempt {
+                response: Response::from_parts(parts, ProxyBody::Upstream(body)),
+                failure: None,
+                endpoint: label,
+            }
+        }
+        Ok(Err(error)) => {
+            let failure = if body_was_too_large(&error) {
+                ProxyFailure::BodyTooLarge
+            } else if matches!(error, PoolError::Connect { .. }) {
+                ProxyFailure::Connect
+            } else {
+                ProxyFailure::Upstream
+            };
+            tracing::debug!(%error, upstream = %decision.upstream.name, "upstream request failed");
+            local_failure(decision, failure, request_id, label)
+        }
+        Err(_elapsed) => local_failure(decision, ProxyFailure::Timeout, request_id, label),
+    }
+}
+
+/// Did the exchange fail because the client's body passed the limit?
+fn body_was_too_large(error: &PoolError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(RequestBodyError::TooLarge(_)) = current.downcast_ref::<RequestBodyError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
+fn local_failure(
+    decision: &Decision,
+    failure: ProxyFailure,
+    request_id: &str,
+    endpoint: Option<String>,
+) -> Attempt {
+    let (status, error) = match failure {
+        ProxyFailure::Connect | ProxyFailure::Upstream => (StatusCode::BAD_GATEWAY, "bad_gateway"),
+        ProxyFailure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout"),
+        ProxyFailure::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+    };
+    let mut response = json_response(
+        status,
+        json!({
+            "error": error,
+            "reason": failure.as_str(),
+            "route": decision.route.name,
+            "side": decision.side.as_str(),
+            "upstream": decision.upstream.name,
+            "request_id": request_id,
+        }),
+    );
+    if failure == ProxyFailure::BodyTooLarge {
+        // The rest of the body was not read; the connection cannot be reused.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Attempt {
+        response,
+        failure: Some(failure),
+        endpoint,
+    }
+}
+
+/// A JSON answer made by the proxy.
+pub(crate) fn json_response(status: StatusCode, body: serde_json::Value) -> Response<ProxyBody> {
+    let mut response = Response::new(ProxyBody::local(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Keeps a well-formed `X-Request-Id` and `traceparent`, generates the missing or malformed ones,
+/// and returns the request id.
+fn ensure_request_ids(headers: &mut HeaderMap) -> String {
+    let kept = headers
+        .get(X_REQUEST_ID)
+        .filter(|value| is_acceptable_request_id(value.as_bytes()))
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let request_id = match kept {
+        Some(id) => id,
+        None => {
+            let generated = new_trace_id();
+            if let Ok(value) = HeaderValue::from_str(&generated) {
+                headers.insert(X_REQUEST_ID, value);
+            }
+            generated
+        }
+    };
+    let trace_ok = headers
+        .get(TRACEPARENT)
+        .is_some_and(|value| is_valid_traceparent(value.as_bytes()));
+    if !trace_ok {
+        // A generated request id doubles as the trace id, so logs and traces join up.
+        let trace_id =
+            if request_id.len() == 32 && request_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                request_id.clone()
+            } else {
+                new_trace_id()
+            };
+        if let Ok(value) = HeaderValue::from_str(&new_traceparent(&trace_id)) {
+            headers.insert(TRACEPARENT, value);
+        }
+        headers.remove(HeaderName::from_static("tracestate"));
+    }
+    request_id
+}
+
+/// Removes the headers that describe one connection rather than the message.
+pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        header::CONNECTION,
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ] {
+        headers.remove(name);
+    }
+}
+
+fn add_forwarding_headers(
+    headers: &mut HeaderMap,
+    client: SocketAddr,
+    original_host: Option<HeaderValue>,
+    upstream: &Upstream,
+    endpoint: &crate::upstream::EndpointState,
+) {
+    let client_ip = client.ip().to_string();
+    let forwarded_for = {
+        let earlier: Vec<&str> = headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        if earlier.is_empty() {
+            client_ip
+        } else {
+            format!("{}, {client_ip}", earlier.join(", "))
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+    if !headers.contains_key(X_FORWARDED_PROTO) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    }
+    let instance_host = HeaderValue::from_str(endpoint.address.authority.as_str()).ok();
+    if upstream.preserve_host && original_host.is_some() {
+        return;
+    }
+    if let Some(original) = original_host {
+        if !headers.contains_key(X_FORWARDED_HOST) {
+            headers.insert(X_FORWARDED_HOST, original);
+        }
+    }
+    if let Some(host) = instance_host {
+        headers.insert(header::HOST, host);
+    }
+}

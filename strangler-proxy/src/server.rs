@@ -1,0 +1,325 @@
+//! Running the proxy: bind both listeners, serve connections, watch the config file and SIGHUP,
+//! and shut down gracefully.
+//!
+//! [`Proxy::start`] is the embedding API (the CLI, the demo and the tests use it): it binds the
+//! configured addresses (port 0 picks a free port), returns a [`RunningProxy`] that reports the
+//! bound addresses, and serves until [`RunningProxy::shutdown`] or drop.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::body::ProxyBody;
+use crate::config::ValidConfig;
+use crate::ids::stable_hash;
+use crate::log::EventLog;
+use crate::metrics::MetricsRegistry;
+use crate::state::{ReloadError, Shared, WeightError};
+use crate::status::ProxyStatus;
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {address} ({which}): {source}")]
+    Bind {
+        /// `proxy` or `admin`.
+        which: &'static str,
+        /// The address asked for.
+        address: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The log file could not be opened.
+    #[error("cannot open the log: {0}")]
+    Log(std::io::Error),
+    /// The SIGHUP handler could not be installed.
+    #[error("cannot listen for SIGHUP: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Optional behaviour of a started proxy.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyOptions {
+    /// Reload the config file on SIGHUP (the CLI sets this; embedders usually do not).
+    pub reload_on_sighup: bool,
+}
+
+/// Starts proxies.
+#[derive(Debug)]
+pub struct Proxy;
+
+impl Proxy {
+    /// Binds the configured listeners and starts serving.
+    pub async fn start(config: ValidConfig) -> Result<RunningProxy, StartError> {
+        Proxy::start_with(config, ProxyOptions::default()).await
+    }
+
+    /// [`Proxy::start`] with options.
+    pub async fn start_with(
+        config: ValidConfig,
+        options: ProxyOptions,
+    ) -> Result<RunningProxy, StartError> {
+        let bind = |which, address| async move {
+            TcpListener::bind(address)
+                .await
+                .map_err(|source| StartError::Bind {
+                    which,
+                    address,
+                    source,
+                })
+        };
+        let proxy_listener = bind("proxy", config.listen).await?;
+        let admin_listener = bind("admin", config.admin).await?;
+        let listen_addr = local_addr(&proxy_listener, config.listen);
+        let admin_addr = local_addr(&admin_listener, config.admin);
+        let metrics = Arc::new(MetricsRegistry::default());
+        let log = EventLog::start(&config.log, metrics.clone()).map_err(StartError::Log)?;
+        let drain = config.timeouts.drain;
+        let watch_interval = config.watch_interval;
+        let loaded_hash = config.source_hash;
+        let header_limits = (
+            config.limits.max_header_bytes,
+            config.timeouts.client_header,
+        );
+        let shared = Shared::new(config, log, metrics);
+        let (stop, stopped) = watch::channel(false);
+
+        let mut background = Vec::new();
+        if let (Some(interval), Some(path)) = (watch_interval, shared.source.clone()) {
+            background.push(tokio::spawn(watch_file(
+                shared.clone(),
+                path,
+                interval,
+                loaded_hash,
+            )));
+        }
+        if options.reload_on_sighup {
+            background.push(spawn_sighup(shared.clone()).map_err(StartError::Signal)?);
+        }
+        let proxy_shared = shared.clone();
+        let proxy_task = tokio::spawn(serve(
+            proxy_listener,
+            stopped.clone(),
+            drain,
+            header_limits,
+            move |request, peer| crate::forward::handle(proxy_shared.clone(), request, peer),
+        ));
+        let admin_shared = shared.clone();
+        let admin_task = tokio::spawn(serve(
+            admin_listener,
+            stopped,
+            Duration::from_secs(2),
+            (64 * 1024, Duration::from_secs(10)),
+            move |request, _peer| crate::admin::handle(admin_shared.clone(), request),
+        ));
+        shared.log.event(
+            "started",
+            serde_json::json!({"listen": listen_addr.to_string(), "admin": admin_addr.to_string()}),
+        );
+        Ok(RunningProxy {
+            listen_addr,
+            admin_addr,
+            shared,
+            stop,
+            proxy_task: Some(proxy_task),
+            admin_task: Some(admin_task),
+            background,
+        })
+    }
+}
+
+fn local_addr(listener: &TcpListener, configured: SocketAddr) -> SocketAddr {
+    listener.local_addr().unwrap_or(configured)
+}
+
+/// A proxy that is serving. Dropping it stops it without draining; call
+/// [`RunningProxy::shutdown`] to drain in-flight requests first.
+pub struct RunningProxy {
+    listen_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    proxy_task: Option<JoinHandle<bool>>,
+    admin_task: Option<JoinHandle<bool>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningProxy")
+            .field("listen_addr", &self.listen_addr)
+            .field("admin_addr", &self.admin_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Every in-flight request finished within the drain time.
+    pub drained: bool,
+}
+
+impl RunningProxy {
+    /// Where the proxy listener is bound.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen_addr
+    }
+
+    /// Where the admin listener is bound.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// Re-reads the config file (what `POST /reload`, SIGHUP and the file watcher do).
+    pub fn reload(&self) -> Result<u64, ReloadError> {
+        self.shared.reload("api")
+    }
+
+    /// Sets a route's weight (what `PUT /routes/{name}` does); returns the new table version.
+    pub fn set_weight(&self, route: &str, weight: u32) -> Result<u64, WeightError> {
+        self.shared.set_weight(route, weight)
+    }
+
+    /// The status document of `GET /routes`.
+    pub fn status(&self) -> ProxyStatus {
+        self.shared.status()
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    pub fn metrics_text(&self) -> String {
+        self.shared.prometheus()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the configured drain time), then
+    /// stops everything.
+    pub async fn shutdown(mut self) -> ShutdownReport {
+        let _ = self.stop.send(true);
+        let mut drained = true;
+        for task in [self.proxy_task.take(), self.admin_task.take()]
+            .into_iter()
+            .flatten()
+        {
+            drained &= task.await.unwrap_or(false);
+        }
+        self.shared
+            .log
+            .event("stopped", serde_json::json!({"drained": drained}));
+        let log = self.shared.log.clone();
+        // Flushing blocks briefly; keep it off the async workers.
+        let _ = tokio::task::spawn_blocking(move || log.flush()).await;
+        ShutdownReport { drained }
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.background {
+            task.abort();
+        }
+        for task in [self.proxy_task.take(), self.admin_task.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+        self.shared.stop_background();
+    }
+}
+
+/// Accepts connections until told to stop, then drains; returns whether draining finished in time.
+async fn serve<F, Fut>(
+    listener: TcpListener,
+    mut stopped: watch::Receiver<bool>,
+    drain: Duration,
+    (max_header_bytes, header_timeout): (usize, Duration),
+    handler: F,
+) -> bool
+where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_header_size(max_header_bytes)
+        .max_buf_size(max_header_bytes.max(8192) + 8192)
+        .keep_alive(true);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let handler = handler.clone();
+                    let service = service_fn(move |request| handler(request, peer));
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_ok()
+}
+
+/// Reloads whenever the file's content changes (polling: works on every filesystem, including
+/// the bind mounts and ConfigMaps where change notifications do not arrive).
+async fn watch_file(
+    shared: Arc<Shared>,
+    path: std::path::PathBuf,
+    interval: Duration,
+    loaded_hash: Option<u64>,
+) {
+    let fingerprint = |bytes: &[u8]| stable_hash(bytes);
+    let mut last = loaded_hash;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let Ok(bytes) = tokio::fs::read(&path).await else {
+            continue;
+        };
+        let now = Some(fingerprint(&bytes));
+        if now != last {
+            last = now;
+            let _ = shared.reload("file_changed");
+        }
+    }
+}
+
+fn spawn_sighup(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup())?;
+    Ok(tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let _ = shared.reload("sighup");
+        }
+    }))
+}

@@ -1,0 +1,148 @@
+//! What the proxy adds, removes and keeps on the way through, and that bodies stream both ways.
+
+use bytes::Bytes;
+use http::Method;
+
+use crate::support::{HEADER, TestClient, TestUpstream, fill, raw_exchange, start_proxy};
+
+fn config(mono: &TestUpstream, preserve_host: bool) -> String {
+    fill(
+        &format!(
+            "{HEADER}[upstreams.mono]\nendpoints = [\"{{mono}}\"]\npreserve_host = {preserve_host}\n[default]\nprimary = \"mono\"\n"
+        ),
+        &[mono],
+    )
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_are_removed_and_forwarding_headers_set() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    let client = TestClient::new();
+    let url = format!("http://{}/path?q=1", proxy.listen_addr());
+    let reply = client
+        .get(
+            &url,
+            &[
+                ("connection", "x-private"),
+                ("x-private", "hop"),
+                ("te", "trailers"),
+                ("proxy-authorization", "Basic abc"),
+                ("upgrade", "websocket"),
+                ("x-forwarded-for", "203.0.113.9"),
+                ("x-kept", "yes"),
+                ("host", "shop.example"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.json()["path"], "/path?q=1");
+    for gone in [
+        "x-private",
+        "te",
+        "proxy-authorization",
+        "upgrade",
+        "keep-alive",
+    ] {
+        assert_eq!(reply.seen(gone), None, "{gone} reached the upstream");
+    }
+    assert_eq!(reply.seen("x-kept").as_deref(), Some("yes"));
+    assert_eq!(
+        reply.seen("x-forwarded-for").as_deref(),
+        Some("203.0.113.9, 127.0.0.1")
+    );
+    assert_eq!(reply.seen("x-forwarded-proto").as_deref(), Some("http"));
+    assert_eq!(
+        reply.seen("x-forwarded-host").as_deref(),
+        Some("shop.example")
+    );
+    assert_eq!(reply.seen("host"), Some(mono.addr.to_string()));
+    // The upstream's own hop-by-hop headers stop at the proxy too.
+    assert!(reply.headers.get("x-upstream-hop").is_none());
+    assert!(reply.headers.get("keep-alive").is_none());
+}
+
+#[tokio::test]
+async fn preserve_host_passes_the_clients_host() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, true)).await;
+    let reply = TestClient::new()
+        .get(
+            &format!("http://{}/", proxy.listen_addr()),
+            &[("host", "shop.example")],
+        )
+        .await;
+    assert_eq!(reply.seen("host").as_deref(), Some("shop.example"));
+    assert_eq!(reply.seen("x-forwarded-host"), None);
+}
+
+#[tokio::test]
+async fn request_id_and_traceparent_are_kept_when_valid_and_generated_otherwise() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    let client = TestClient::new();
+    let url = format!("http://{}/", proxy.listen_addr());
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let kept = client
+        .get(&url, &[("x-request-id", "req-42"), ("traceparent", parent)])
+        .await;
+    assert_eq!(kept.seen("x-request-id").as_deref(), Some("req-42"));
+    assert_eq!(kept.seen("traceparent").as_deref(), Some(parent));
+    assert_eq!(kept.headers["x-request-id"], "req-42");
+
+    let made = client.get(&url, &[("traceparent", "not-a-trace")]).await;
+    let id = made.seen("x-request-id").expect("generated id");
+    assert_eq!(id.len(), 32);
+    assert_eq!(made.headers["x-request-id"], id.as_str());
+    let trace = made.seen("traceparent").expect("generated traceparent");
+    assert!(
+        trace.starts_with(&format!("00-{id}-")) && trace.ends_with("-01"),
+        "{trace}"
+    );
+    let other = client
+        .get(&url, &[])
+        .await
+        .seen("x-request-id")
+        .expect("id");
+    assert_ne!(other, id, "request ids repeat");
+}
+
+#[tokio::test]
+async fn bodies_stream_both_ways() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    let body: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let reply = TestClient::new()
+        .send(
+            Method::POST,
+            &format!("http://{}/echo", proxy.listen_addr()),
+            &[],
+            Bytes::from(body.clone()),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["x-upstream"], "mono");
+    assert!(
+        reply.body == body,
+        "echoed body differs ({} bytes back)",
+        reply.body.len()
+    );
+}
+
+#[tokio::test]
+async fn a_chunked_request_body_streams_through() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    let request = b"POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let answer = raw_exchange(
+        proxy.listen_addr(),
+        request,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("hello") && answer.contains(" world"),
+        "{answer}"
+    );
+}

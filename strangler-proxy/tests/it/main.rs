@@ -1,0 +1,12 @@
+//! Integration tests of strangler-proxy: real upstreams and the proxy on `127.0.0.1:0`, real HTTP.
+
+mod access_log;
+mod admin;
+mod config;
+mod forwarding;
+mod health;
+mod limits;
+mod no_request_lost;
+mod reload;
+mod routing;
+mod support;
