@@ -113,22 +113,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = DetailArg::Contexts)]
     pub detail: DetailArg,
 
-    /// Modularity resolution: above 1 proposes more, smaller contexts; below 1 fewer, larger.
-    #[arg(long, value_name = "GAMMA", value_parser = parse_resolution)]
-    pub resolution: Option<f64>,
-
-    /// Propose this many contexts (as near as the coupling allows).
-    #[arg(long = "contexts", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub target_contexts: Option<u16>,
-
-    /// Pin a file to a named context: `--pin src/handlers/fares.rs=pricing` (repeatable).
-    #[arg(long = "pin", value_name = "FILE=CONTEXT", value_parser = parse_pin)]
-    pub pins: Vec<(String, String)>,
-
-    /// A strangler.toml whose `[analyze]` section holds pins and knobs; by default the one in
-    /// the analyzed directory, if any. Command-line knobs win over the file's.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// How contexts are proposed.
+    #[command(flatten)]
+    pub proposal: ProposalArgs,
 
     /// Score the proposal against a hand-written ground truth (a contexts.json) and print the
     /// score on stderr.
@@ -146,6 +133,27 @@ pub struct AnalyzeArgs {
     /// Worker threads for parsing (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+/// Knobs of the context proposal, shared by `analyze` and `plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProposalArgs {
+    /// Modularity resolution: above 1 proposes more, smaller contexts; below 1 fewer, larger.
+    #[arg(long, value_name = "GAMMA", value_parser = parse_resolution)]
+    pub resolution: Option<f64>,
+
+    /// Propose this many contexts (as near as the coupling allows).
+    #[arg(long = "contexts", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub target_contexts: Option<u16>,
+
+    /// Pin a file to a named context: `--pin src/handlers/fares.rs=pricing` (repeatable).
+    #[arg(long = "pin", value_name = "FILE=CONTEXT", value_parser = parse_pin)]
+    pub pins: Vec<(String, String)>,
+
+    /// A strangler.toml whose `[analyze]` section holds pins and knobs; by default the one in
+    /// the analyzed directory, if any. Command-line knobs win over the file's.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Output formats of `strangler analyze`.
@@ -211,6 +219,34 @@ pub enum DialectArg {
 pub struct PlanArgs {
     /// Root of the monolith's source tree.
     pub path: PathBuf,
+
+    /// Write the config to this file instead of stdout (refuses to overwrite unless --force).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Base URL of the running monolith, the primary of every route.
+    #[arg(long, default_value = "http://127.0.0.1:3000", value_name = "URL")]
+    pub monolith: String,
+
+    /// Where the proxy listens.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+
+    /// Where the proxy's admin API listens.
+    #[arg(long, default_value = "127.0.0.1:9090", value_name = "ADDR")]
+    pub admin: String,
+
+    /// Port of the first context's service; the next contexts get the following ports.
+    #[arg(long, default_value_t = 4001, value_name = "PORT")]
+    pub first_port: u16,
+
+    /// How contexts are proposed.
+    #[command(flatten)]
+    pub proposal: ProposalArgs,
 }
 
 /// Arguments of `strangler scaffold`.

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze(args) => commands::analyze::run(&args),
-        Command::Plan(_) => not_built("plan", 6),
+        Command::Plan(args) => commands::plan::run(&args),
         Command::Scaffold(_) => not_built("scaffold", 9),
         Command::Proxy(args) => commands::proxy::proxy(&args),
         Command::Cutover(args) => commands::proxy::cutover(&args),

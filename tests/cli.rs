@@ -316,3 +316,53 @@ fn analyze_renders_every_format() {
         );
     }
 }
+
+fn sample() -> String {
+    format!("{}/sample-monolith", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn plan_writes_a_proxy_config_the_proxy_accepts_with_a_route_group_per_context() {
+    let output = strangler(&["plan", &sample()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let config = strangler_proxy::ValidConfig::from_toml_str(&text, "plan")
+        .unwrap_or_else(|e| panic!("the proxy refuses the plan: {e}\n{text}"));
+    let names: Vec<&str> = config.route_names().collect();
+    // Every context has its group, every route starts at weight 0 with the monolith as primary.
+    for context in ["movies", "customers", "reviews", "bookings", "fares"] {
+        assert!(
+            names
+                .iter()
+                .any(|n| *n == context || n.starts_with(&format!("{context}-"))),
+            "{context} missing from {names:?}"
+        );
+        assert!(text.contains(&format!("[upstreams.{context}]")), "{text}");
+    }
+    assert!(!text.contains("weight = 1"), "{text}");
+    assert!(
+        text.contains("pattern = \"/api/movies/{id}/reviews\", methods = [\"GET\", \"POST\"]"),
+        "{text}"
+    );
+    // Same input, same bytes.
+    assert_eq!(strangler(&["plan", &sample()]).stdout, output.stdout);
+}
+
+#[test]
+fn plan_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("strangler.toml");
+    std::fs::write(&out, "keep me").unwrap();
+    let out_arg = out.to_str().unwrap();
+    let refused = strangler(&["plan", &sample(), "--out", out_arg]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+    let forced = strangler(&["plan", &sample(), "--out", out_arg, "--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("[[routes]]")
+    );
+}

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use analyzer::report::{self, Detail, Format, RenderOptions};
 
-use crate::cli::{AnalyzeArgs, AnalyzeFormat, DetailArg, DialectArg};
+use crate::cli::{AnalyzeArgs, AnalyzeFormat, DetailArg, DialectArg, ProposalArgs};
 
 /// Where the HTML report goes when neither --format nor --out is given.
 const DEFAULT_REPORT: &str = "strangler-report.html";
@@ -205,7 +205,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
         threads: args.threads,
         ..ModelOptions::default()
     };
-    let proposal = proposal_options(args)?;
+    let proposal = proposal_options(&args.path, &args.proposal)?;
     let model = build_model(&args.path, &model_options)?;
     let root_label = args.path.display().to_string();
     let format = match args.format {
@@ -261,7 +261,7 @@ fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
 }
 
 /// Builds the code model, with a progress bar on a terminal for large trees.
-fn build_model(root: &Path, options: &ModelOptions) -> anyhow::Result<CodeModel> {
+pub fn build_model(root: &Path, options: &ModelOptions) -> anyhow::Result<CodeModel> {
     let bar: OnceLock<Option<ProgressBar>> = OnceLock::new();
     let show_progress = std::io::stderr().is_terminal();
     let progress = |step: Progress| {
@@ -304,10 +304,10 @@ struct AnalyzeSection {
 }
 
 /// Clustering knobs: the config file's `[analyze]` section, then the command line on top.
-fn proposal_options(args: &AnalyzeArgs) -> anyhow::Result<ProposalOptions> {
+pub fn proposal_options(root: &Path, args: &ProposalArgs) -> anyhow::Result<ProposalOptions> {
     let config_path = match &args.config {
         Some(path) => Some(path.clone()),
-        None => Some(args.path.join("strangler.toml")).filter(|p| p.is_file()),
+        None => Some(root.join("strangler.toml")).filter(|p| p.is_file()),
     };
     let section = match &config_path {
         Some(path) => read_analyze_section(path)?,

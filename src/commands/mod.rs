@@ -2,4 +2,5 @@
 //! One module per subcommand, so each stays a thin shell over its library.
 
 pub mod analyze;
+pub mod plan;
 pub mod proxy;
