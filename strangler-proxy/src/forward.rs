@@ -382,10 +382,10 @@ fn add_forwarding_headers(
     if upstream.preserve_host && original_host.is_some() {
         return;
     }
-    if let Some(original) = original_host {
-        if !headers.contains_key(X_FORWARDED_HOST) {
-            headers.insert(X_FORWARDED_HOST, original);
-        }
+    if let Some(original) = original_host
+        && !headers.contains_key(X_FORWARDED_HOST)
+    {
+        headers.insert(X_FORWARDED_HOST, original);
     }
     if let Some(host) = instance_host {
         headers.insert(header::HOST, host);

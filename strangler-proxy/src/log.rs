@@ -98,10 +98,10 @@ impl EventLog {
 
     /// Logs one request.
     pub fn access(&self, record: &AccessRecord<'_>) {
-        if self.access {
-            if let Ok(line) = serde_json::to_string(record) {
-                self.send(line);
-            }
+        if self.access
+            && let Ok(line) = serde_json::to_string(record)
+        {
+            self.send(line);
         }
     }
 
@@ -133,10 +133,10 @@ impl EventLog {
     }
 
     fn send(&self, line: String) {
-        if let Some(sender) = &self.sender {
-            if let Err(TrySendError::Full(_)) = sender.try_send(LogMessage::Line(line)) {
-                self.metrics.global.log_dropped.fetch_add(1, Relaxed);
-            }
+        if let Some(sender) = &self.sender
+            && let Err(TrySendError::Full(_)) = sender.try_send(LogMessage::Line(line))
+        {
+            self.metrics.global.log_dropped.fetch_add(1, Relaxed);
         }
     }
 }

@@ -218,12 +218,11 @@ impl Body for PooledBody {
             return Poll::Ready(frame);
         }
         // The data we wait for comes from the connection: run it, then look again.
-        if let Some(connection) = this.connection.as_mut() {
-            if let Some(driver) = connection.driver.as_mut() {
-                if driver.as_mut().poll(cx).is_ready() {
-                    connection.driver = None;
-                }
-            }
+        if let Some(connection) = this.connection.as_mut()
+            && let Some(driver) = connection.driver.as_mut()
+            && driver.as_mut().poll(cx).is_ready()
+        {
+            connection.driver = None;
         }
         this.poll_inner(cx)
     }
@@ -240,10 +239,10 @@ impl Body for PooledBody {
 impl Drop for PooledBody {
     fn drop(&mut self) {
         // A body dropped half-read leaves its connection mid-message: it cannot be reused.
-        if self.finished || self.inner.is_end_stream() {
-            if let Some(connection) = self.connection.take() {
-                self.pool.put_back(connection);
-            }
+        if (self.finished || self.inner.is_end_stream())
+            && let Some(connection) = self.connection.take()
+        {
+            self.pool.put_back(connection);
         }
     }
 }

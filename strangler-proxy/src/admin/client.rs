@@ -120,10 +120,10 @@ impl AdminClient {
             .parse()
             .map_err(|_| AdminError::BadAddress(self.base.clone()))?;
         let mut builder = Request::builder().method(method).uri(uri);
-        if let Some(token) = &self.token {
-            if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
-                builder = builder.header(header::AUTHORIZATION, value);
-            }
+        if let Some(token) = &self.token
+            && let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}"))
+        {
+            builder = builder.header(header::AUTHORIZATION, value);
         }
         if body.is_some() {
             builder = builder.header(header::CONTENT_TYPE, "application/json");

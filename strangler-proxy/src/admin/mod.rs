@@ -56,17 +56,17 @@ pub(crate) async fn handle(
     if path == "/healthz" {
         return Ok(text(StatusCode::OK, "text/plain", "ok\n".into()));
     }
-    if let Some(token) = &shared.admin_token {
-        if !authorized(&request, token) {
-            let mut response = json_response(
-                StatusCode::UNAUTHORIZED,
-                json!({"error": "unauthorized", "reason": "this admin API needs Authorization: Bearer TOKEN"}),
-            );
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return Ok(response);
-        }
+    if let Some(token) = &shared.admin_token
+        && !authorized(&request, token)
+    {
+        let mut response = json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "unauthorized", "reason": "this admin API needs Authorization: Bearer TOKEN"}),
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Ok(response);
     }
     let response = match (method, path.as_str()) {
         (Method::GET, "/routes") => ok_json(&shared.status()),

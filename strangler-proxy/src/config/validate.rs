@@ -54,10 +54,10 @@ pub(super) fn from_toml(text: &str, origin: &str) -> Result<ValidConfig, ConfigE
         }
     };
     let config = checker.check(raw);
-    if checker.problems.is_empty() {
-        if let Some(config) = config {
-            return Ok(config);
-        }
+    if checker.problems.is_empty()
+        && let Some(config) = config
+    {
+        return Ok(config);
     }
     Err(checker.into_error(origin))
 }
@@ -154,17 +154,17 @@ impl Checker<'_> {
             Some(token) => Some(token.get_ref().clone()),
             None => None,
         };
-        if let (Some(admin), None) = (admin, &admin_token) {
-            if !admin.ip().is_loopback() {
-                let span = raw.admin.as_ref().map(Spanned::span);
-                self.refuse(
-                    span,
-                    format!(
-                        "admin = `{admin}` is not a loopback address: set admin_token so the \
+        if let (Some(admin), None) = (admin, &admin_token)
+            && !admin.ip().is_loopback()
+        {
+            let span = raw.admin.as_ref().map(Spanned::span);
+            self.refuse(
+                span,
+                format!(
+                    "admin = `{admin}` is not a loopback address: set admin_token so the \
                          admin API asks for a bearer token"
-                    ),
-                );
-            }
+                ),
+            );
         }
         let watch_interval = match &raw.watch_config {
             Some(value) if value.get_ref() == "off" => None,
@@ -370,10 +370,10 @@ impl Checker<'_> {
                 raw_health.interval.as_ref(),
                 Duration::from_secs(2),
             );
-            if interval < Duration::from_millis(50) {
-                if let Some(span) = &raw_health.interval {
-                    self.refuse_at(span, "health interval must be at least 50ms".into());
-                }
+            if interval < Duration::from_millis(50)
+                && let Some(span) = &raw_health.interval
+            {
+                self.refuse_at(span, "health interval must be at least 50ms".into());
             }
             let timeout = self.duration(
                 "timeout",
@@ -430,12 +430,11 @@ impl Checker<'_> {
         }
         let matcher = self.route_match(&route.matcher);
         self.known_upstream("primary", &route.primary, upstreams);
-        if let Some(candidate) = &route.candidate {
-            if self.known_upstream("candidate", candidate, upstreams)
-                && candidate.get_ref() == route.primary.get_ref()
-            {
-                self.refuse_at(candidate, "candidate must differ from primary".into());
-            }
+        if let Some(candidate) = &route.candidate
+            && self.known_upstream("candidate", candidate, upstreams)
+            && candidate.get_ref() == route.primary.get_ref()
+        {
+            self.refuse_at(candidate, "candidate must differ from primary".into());
         }
         let weight = match &route.weight {
             None => 0,
@@ -450,13 +449,14 @@ impl Checker<'_> {
                 }
             },
         };
-        if weight > 0 && route.candidate.is_none() {
-            if let Some(span) = &route.weight {
-                self.refuse_at(
-                    span,
-                    format!("weight = {weight} needs a candidate upstream"),
-                );
-            }
+        if weight > 0
+            && route.candidate.is_none()
+            && let Some(span) = &route.weight
+        {
+            self.refuse_at(
+                span,
+                format!("weight = {weight} needs a candidate upstream"),
+            );
         }
         let sticky = route.sticky.as_ref().and_then(|sticky| {
             match (&sticky.get_ref().header, &sticky.get_ref().cookie) {
