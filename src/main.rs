@@ -28,7 +28,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze(args) => commands::analyze::run(&args),
         Command::Plan(_) => not_built("plan", 6),
-        Command::Scaffold(_) => not_built("scaffold", 9),
+        Command::Scaffold(args) => commands::scaffold::run(&args),
         Command::Proxy(_) => not_built("proxy", 7),
         Command::Cutover(_) => not_built("cutover", 7),
         Command::Status(_) => not_built("status", 7),

@@ -2,3 +2,4 @@
 //! One module per subcommand, so each stays a thin shell over its library.
 
 pub mod analyze;
+pub mod scaffold;
