@@ -542,14 +542,26 @@ fn filter_uses(
     out
 }
 
+/// Identifiers the code names, except inside `crate::...` paths (which need no import).
 fn collect_idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
+    let mut in_crate_path = false;
     for token in tokens {
         match token {
             proc_macro2::TokenTree::Ident(ident) => {
-                out.insert(ident.to_string());
+                if ident == "crate" {
+                    in_crate_path = true;
+                } else if !in_crate_path {
+                    out.insert(ident.to_string());
+                }
             }
-            proc_macro2::TokenTree::Group(group) => collect_idents(group.stream(), out),
-            _ => {}
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == ':' => {}
+            proc_macro2::TokenTree::Group(group) => {
+                in_crate_path = false;
+                collect_idents(group.stream(), out);
+            }
+            proc_macro2::TokenTree::Punct(_) | proc_macro2::TokenTree::Literal(_) => {
+                in_crate_path = false;
+            }
         }
     }
 }

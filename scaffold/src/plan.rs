@@ -338,8 +338,10 @@ fn replacement_for(
             };
             Some(Replacement {
                 note: format!(
-                    "was a call to {} ({owner}) at {at}",
-                    item.unit_label().replace(".rs::", "::")
+                    "was a call to {} (the {owner} context, {}:{}) at {at}",
+                    qualified_name(model, item),
+                    item.file,
+                    item.line
                 ),
                 read_through: if foreign_sql.is_empty() {
                     None
@@ -399,4 +401,17 @@ fn reads_table(model: &CodeModel, item: &Item, table: &str, depth: u32) -> bool 
                 .get(&call.target)
                 .is_some_and(|target| reads_table(model, target, table, depth - 1))
         })
+}
+
+/// `crate::services::fares::price_order` (`...::Type::method` for methods).
+fn qualified_name(model: &CodeModel, item: &Item) -> String {
+    let module = model
+        .files
+        .get(&item.file)
+        .map(|f| f.module_path.as_str())
+        .unwrap_or("crate");
+    match &item.owner {
+        Some(owner) => format!("{module}::{}::{}", owner.self_type, item.name),
+        None => format!("{module}::{}", item.name),
+    }
 }

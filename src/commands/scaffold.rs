@@ -18,8 +18,8 @@ use crate::cli::ScaffoldArgs;
 
 /// Runs `strangler scaffold`.
 pub fn run(args: &ScaffoldArgs) -> anyhow::Result<()> {
-    let (root, model, analysis) = load(args)?;
     refuse_non_empty(&args.out, args.force)?;
+    let (root, model, analysis) = load(args)?;
     let options = ScaffoldOptions {
         source_root: root,
         name: args.name.clone(),
