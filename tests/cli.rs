@@ -287,7 +287,12 @@ fn scaffold_writes_a_service_and_reports_what_it_carried_and_stubbed() {
         report.contains("src/repo/reviews.rs::refresh_movie_rating at src/repo/reviews.rs:187"),
         "{report}"
     );
-    for file in ["Cargo.toml", "src/main.rs", "migrations/0001_schema.sql", "Dockerfile"] {
+    for file in [
+        "Cargo.toml",
+        "src/main.rs",
+        "migrations/0001_schema.sql",
+        "Dockerfile",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
 

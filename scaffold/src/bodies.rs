@@ -121,7 +121,13 @@ fn mark_used(sig: &Signature) -> String {
     let names: Vec<String> = bound_names(sig)
         .into_iter()
         .filter(|name| name != "_")
-        .map(|name| if name == "self" { name } else { format!("&{name}") })
+        .map(|name| {
+            if name == "self" {
+                name
+            } else {
+                format!("&{name}")
+            }
+        })
         .collect();
     match names.len() {
         0 => String::new(),
@@ -165,7 +171,13 @@ pub(crate) fn bridge_body(
         let others: Vec<String> = bound_names(sig)
             .into_iter()
             .filter(|name| name != id && name != "_")
-            .map(|name| if name == "self" { name } else { format!("&{name}") })
+            .map(|name| {
+                if name == "self" {
+                    name
+                } else {
+                    format!("&{name}")
+                }
+            })
             .collect();
         match others.len() {
             0 => String::new(),

@@ -296,10 +296,7 @@ impl<'a> FileIndex<'a> {
     fn method(&self, self_type: &str, name: &str) -> Option<&'a Item> {
         self.items
             .iter()
-            .find(|i| {
-                i.name == name
-                    && i.owner.as_ref().is_some_and(|o| o.self_type == self_type)
-            })
+            .find(|i| i.name == name && i.owner.as_ref().is_some_and(|o| o.self_type == self_type))
             .copied()
     }
 }
@@ -346,7 +343,9 @@ fn reduce_item(
     match item {
         syn::Item::Use(_) => Some(item.clone()),
         syn::Item::Mod(module) if module.content.is_none() => None,
-        syn::Item::Macro(mac) => (role != FileRole::Foreign || mac.ident.is_some()).then(|| item.clone()),
+        syn::Item::Macro(mac) => {
+            (role != FileRole::Foreign || mac.ident.is_some()).then(|| item.clone())
+        }
         syn::Item::Impl(imp) => {
             if keep_all {
                 return Some(item.clone());
@@ -533,7 +532,9 @@ fn filter_uses(
                 let mut single = use_item.clone();
                 single.tree = tree;
                 if need == Need::KeepAllowUnused {
-                    single.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
+                    single
+                        .attrs
+                        .push(syn::parse_quote!(#[allow(unused_imports)]));
                 }
                 out.push(syn::Item::Use(single));
             }
@@ -674,7 +675,10 @@ fn collect_included_sql(
         }
         let from = Path::new(file).parent().unwrap_or(Path::new(""));
         let to = service_path.parent().unwrap_or(Path::new(""));
-        if let (Some(source), Some(target)) = (normalize(&from.join(relative)), normalize(&to.join(relative))) {
+        if let (Some(source), Some(target)) = (
+            normalize(&from.join(relative)),
+            normalize(&to.join(relative)),
+        ) {
             out.insert(source.display().to_string().replace('\\', "/"), target);
         }
     }

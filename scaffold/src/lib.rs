@@ -122,7 +122,9 @@ pub enum ScaffoldError {
         reason: String,
     },
     /// A package name that cargo would refuse.
-    #[error("`{0}` is not a valid package name (letters, digits, `-`, `_`, starting with a letter)")]
+    #[error(
+        "`{0}` is not a valid package name (letters, digits, `-`, `_`, starting with a letter)"
+    )]
     InvalidName(String),
     /// A template failed to render.
     #[error("template {template}: {message}")]

@@ -131,7 +131,10 @@ pub(crate) fn plan<'a>(
 
     let mut files: BTreeMap<String, FileRole> = BTreeMap::new();
     for shared in &analysis.shared_kernel {
-        let carried = matches!(shared.reason, SharedReason::Library | SharedReason::Uncoupled);
+        let carried = matches!(
+            shared.reason,
+            SharedReason::Library | SharedReason::Uncoupled
+        );
         if carried && !is_module_root(&shared.path) && model.files.contains_key(&shared.path) {
             files.insert(shared.path.clone(), FileRole::Shared);
         }
@@ -299,7 +302,10 @@ fn replacement_for(
         FileRole::Shared => None,
         FileRole::Own => {
             let first = foreign_sql.first()?;
-            let owner = table_owner.get(first.table.as_str()).copied().unwrap_or("?");
+            let owner = table_owner
+                .get(first.table.as_str())
+                .copied()
+                .unwrap_or("?");
             Some(Replacement {
                 note: format!(
                     "was SQL on table `{}` (owned by {owner}) at {}:{}",
@@ -311,7 +317,7 @@ fn replacement_for(
         FileRole::Foreign => {
             let calls_out = item.calls().any(|call| {
                 model.items.get(&call.target).is_some_and(|target| {
-                    placement.context_of(target).is_some() || target.sql.iter().next().is_some()
+                    placement.context_of(target).is_some() || !target.sql.is_empty()
                 })
             });
             if item.sql.is_empty() && !calls_out {
@@ -368,12 +374,11 @@ fn resource_route(
         .filter(|route| route.method == "GET" && single_trailing_param(&route.path))
         .filter_map(|route| {
             let handler = model.items.get(route.handler.as_ref()?)?;
-            (placement.context_of(handler) == Some(owner)
-                && reads_table(model, handler, table, 4))
-            .then(|| {
-                let names_table = route.path.split('/').any(|segment| segment == table);
-                (!names_table, route.path.len(), route.path.clone())
-            })
+            (placement.context_of(handler) == Some(owner) && reads_table(model, handler, table, 4))
+                .then(|| {
+                    let names_table = route.path.split('/').any(|segment| segment == table);
+                    (!names_table, route.path.len(), route.path.clone())
+                })
         })
         .collect();
     candidates.sort();

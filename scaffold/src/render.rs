@@ -238,7 +238,11 @@ pub(crate) fn render(inputs: Inputs<'_>) -> Result<GeneratedService, ScaffoldErr
         ("src/lib.rs", "src/lib.rs", LibRs(&view).render()),
         ("src/routes.rs", "src/routes.rs", RoutesRs(&view).render()),
         ("src/ops.rs", "src/ops.rs", OpsRs(&view).render()),
-        ("src/upstream.rs", "src/upstream.rs", UpstreamRs(&view).render()),
+        (
+            "src/upstream.rs",
+            "src/upstream.rs",
+            UpstreamRs(&view).render(),
+        ),
         ("src/copy.rs", "src/copy.rs", CopyRs(&view).render()),
         (
             "tests/service.rs",
@@ -246,13 +250,21 @@ pub(crate) fn render(inputs: Inputs<'_>) -> Result<GeneratedService, ScaffoldErr
             ServiceTests(&view).render(),
         ),
         ("Dockerfile", "Dockerfile", Dockerfile(&view).render()),
-        (".dockerignore", "dockerignore", DockerIgnore(&view).render()),
+        (
+            ".dockerignore",
+            "dockerignore",
+            DockerIgnore(&view).render(),
+        ),
         (
             "k8s/deployment.yaml",
             "k8s/deployment.yaml",
             Deployment(&view).render(),
         ),
-        ("k8s/service.yaml", "k8s/service.yaml", K8sService(&view).render()),
+        (
+            "k8s/service.yaml",
+            "k8s/service.yaml",
+            K8sService(&view).render(),
+        ),
         (
             "strangler.route.toml",
             "strangler.route.toml",

@@ -52,9 +52,8 @@ pub(crate) fn migrations(
     };
     let context = &plan.context.name;
     if included_sql.is_empty() {
-        let mut text = format!(
-            "-- Tables owned by the {context} context, from the monolith's migrations.\n"
-        );
+        let mut text =
+            format!("-- Tables owned by the {context} context, from the monolith's migrations.\n");
         for file in &model.sql_files {
             let kept = owned_ddl(&read(file)?, owned);
             if !kept.trim().is_empty() {
@@ -205,9 +204,7 @@ fn statements(sql: &str) -> Vec<&str> {
     for token in &tokens {
         match token.kind {
             Kind::Word if token.text.eq_ignore_ascii_case("begin") => depth += 1,
-            Kind::Word if token.text.eq_ignore_ascii_case("end") => {
-                depth = depth.saturating_sub(1)
-            }
+            Kind::Word if token.text.eq_ignore_ascii_case("end") => depth = depth.saturating_sub(1),
             Kind::Punct if token.text == ";" && depth == 0 => {
                 let end = token.start + 1;
                 out.push(&sql[begin..end]);
@@ -248,7 +245,10 @@ fn ddl_table(statement: &str) -> Option<String> {
             at
         }
     };
-    let name_at = |at: usize| w.get(at).map(|name| name.rsplit('.').next().unwrap_or(name));
+    let name_at = |at: usize| {
+        w.get(at)
+            .map(|name| name.rsplit('.').next().unwrap_or(name))
+    };
     match w.as_slice() {
         ["create", "table", ..] | ["alter", "table", ..] => {
             name_at(skip_if_exists(2)).map(str::to_string)
@@ -309,10 +309,7 @@ fn strip_foreign_references(statement: &str, owned: &BTreeSet<String>) -> String
             }
             e += 1;
         }
-        loop {
-            let Some(&j) = significant.get(e) else {
-                break;
-            };
+        while let Some(&j) = significant.get(e) {
             let w = word(j);
             if w == "on" {
                 e += 2;

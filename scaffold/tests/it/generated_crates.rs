@@ -137,6 +137,9 @@ fn every_context_builds_passes_its_tests_and_matches_the_monolith() {
             .lines()
             .filter(|line| line.contains(": monolith ") && line.contains(" rows, service "))
             .count();
-        assert!(copied >= 1, "{context}: copy-from printed no counts:\n{log}");
+        assert!(
+            copied >= 1,
+            "{context}: copy-from printed no counts:\n{log}"
+        );
     }
 }

@@ -27,7 +27,8 @@ pub fn sample() -> &'static (CodeModel, Analysis) {
     SAMPLE.get_or_init(|| {
         let root = workspace().join("sample-monolith");
         let model = analyzer::build_model(&root, &ModelOptions::default()).expect("model");
-        let analysis = analyzer::analyze_model(&model, "sample-monolith", &ProposalOptions::default());
+        let analysis =
+            analyzer::analyze_model(&model, "sample-monolith", &ProposalOptions::default());
         (model, analysis)
     })
 }

@@ -51,9 +51,18 @@ fn reviews_summary_names_bridges_and_stubs_with_their_lines() {
     assert_eq!(
         bridged,
         [
-            ("src/repo/reviews.rs::customer_exists", "src/repo/reviews.rs:87"),
-            ("src/repo/reviews.rs::movie_exists", "src/repo/reviews.rs:78"),
-            ("src/repo/reviews.rs::read_movie_rating", "src/repo/reviews.rs:199"),
+            (
+                "src/repo/reviews.rs::customer_exists",
+                "src/repo/reviews.rs:87"
+            ),
+            (
+                "src/repo/reviews.rs::movie_exists",
+                "src/repo/reviews.rs:78"
+            ),
+            (
+                "src/repo/reviews.rs::read_movie_rating",
+                "src/repo/reviews.rs:199"
+            ),
         ]
     );
     let stubbed: Vec<&str> = summary.stubbed.iter().map(|e| e.what.as_str()).collect();
@@ -66,7 +75,10 @@ fn reviews_summary_names_bridges_and_stubs_with_their_lines() {
         "{repo}"
     );
     // The struct a bridge reads from JSON gained Deserialize.
-    assert!(repo.contains("#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]"), "{repo}");
+    assert!(
+        repo.contains("#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]"),
+        "{repo}"
+    );
 }
 
 #[test]
@@ -100,7 +112,10 @@ fn an_invalid_package_name_is_refused() {
         },
     )
     .expect_err("refused");
-    assert!(matches!(error, scaffold::ScaffoldError::InvalidName(_)), "{error}");
+    assert!(
+        matches!(error, scaffold::ScaffoldError::InvalidName(_)),
+        "{error}"
+    );
 }
 
 #[test]
