@@ -3,7 +3,9 @@
 //!
 //! The steps: `plan` decides which items of the monolith the service needs and what becomes of
 //! each (carried over as is, bridged to the owning service over HTTP, or stubbed); `carry`
-//! re-prints the chosen source files through syn + prettyplease with those rewrites; `schema`
+//! re-prints the chosen source files through syn + prettyplease with those rewrites (new bodies
+//! from `bodies`, error constructors found by `errors_type`, `use` lines trimmed by `imports`);
+//! `schema`
 //! slices the DDL of the tables the context owns out of the monolith's migrations; `render`
 //! fills the askama templates of `templates/service/` (server, ops endpoints, data copy,
 //! Dockerfile, Kubernetes manifests, proxy route block, tests, README).
@@ -18,6 +20,7 @@ use analyzer::analysis::Analysis;
 mod bodies;
 mod carry;
 mod errors_type;
+mod imports;
 mod plan;
 mod render;
 mod schema;
