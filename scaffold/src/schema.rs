@@ -312,13 +312,12 @@ fn strip_foreign_references(statement: &str, owned: &BTreeSet<String>) -> String
         while let Some(&j) = significant.get(e) {
             let w = word(j);
             if w == "on" {
+                // ON DELETE|UPDATE CASCADE|RESTRICT|SET NULL|SET DEFAULT|NO ACTION
                 e += 2;
-                if significant
+                let two_words = significant
                     .get(e)
-                    .is_some_and(|&k| matches!(word(k).as_str(), "null" | "default" | "action"))
-                {
-                    e += 1;
-                }
+                    .is_some_and(|&k| matches!(word(k).as_str(), "set" | "no"));
+                e += if two_words { 2 } else { 1 };
             } else if matches!(w.as_str(), "match" | "deferrable") {
                 e += 2;
             } else if w == "not" {
