@@ -148,7 +148,7 @@ pub fn generate(
 ) -> Result<GeneratedService, ScaffoldError> {
     let name = match &options.name {
         Some(name) => name.clone(),
-        None => format!("{}-service", context.replace('_', "-")),
+        None => format!("{}-service", context.to_ascii_lowercase().replace('_', "-")),
     };
     if !is_valid_package_name(&name) {
         return Err(ScaffoldError::InvalidName(name));
@@ -170,9 +170,11 @@ pub fn generate(
     })
 }
 
+/// A name that is at once a cargo package, a binary, a Kubernetes object and a DNS label.
 fn is_valid_package_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && name.len() <= 64
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && name.len() <= 63
 }

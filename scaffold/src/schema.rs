@@ -416,4 +416,26 @@ mod tests {
         assert_eq!(parts.len(), 3, "{parts:?}");
         assert_eq!(ddl_table(parts[1]).as_deref(), Some("t"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_script_is_sliced_without_panicking(sql in ".{0,400}") {
+            let _ = owned_ddl(&sql, &owned(&["reviews", "a"]));
+        }
+
+        #[test]
+        fn ddl_like_scripts_are_sliced_without_panicking(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "CREATE", "TABLE", "reviews", "a", "(", ")", ",", ";", "REFERENCES",
+                    "FOREIGN", "KEY", "ON", "DELETE", "SET", "NULL", "CONSTRAINT", "'x;'",
+                    "-- c\n", "BEGIN", "END", "INDEX", "é", "\"q\"",
+                ]),
+                0..60,
+            )
+        ) {
+            let sql = parts.join(" ");
+            let _ = owned_ddl(&sql, &owned(&["reviews", "a"]));
+        }
+    }
 }

@@ -29,6 +29,7 @@ fn reviews_selected_files() {
         "src/lib.rs",
         "src/routes.rs",
         "src/repo/reviews.rs",
+        "src/copy.rs",
         "migrations/0001_schema.sql",
         "migrations/0002_seed.sql",
         "strangler.route.toml",
