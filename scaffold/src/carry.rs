@@ -51,6 +51,7 @@ pub(crate) fn carry(
     root: &Path,
 ) -> Result<Carried, ScaffoldError> {
     let mut parsed: ParsedFiles = BTreeMap::new();
+    let mut sources: BTreeMap<&str, String> = BTreeMap::new();
     for file in plan.files.keys() {
         let path = root.join(file);
         let text = std::fs::read_to_string(&path).map_err(|source| ScaffoldError::Read {
@@ -62,6 +63,7 @@ pub(crate) fn carry(
             message: err.to_string(),
         })?;
         parsed.insert(file.clone(), syntax);
+        sources.insert(file, text);
     }
 
     let mut carried = Carried::default();
@@ -104,12 +106,21 @@ pub(crate) fn carry(
         } else {
             imports::filter_uses(items, &defined)
         };
-        let original = &parsed[&file];
-        let printed = prettyplease::unparse(&syn::File {
-            shebang: None,
-            attrs: original.attrs.clone(),
-            items: kept,
-        });
+        let Some(original) = parsed.get(&file) else {
+            continue;
+        };
+        // A file that comes over unchanged keeps its own text, comments included; a rewritten
+        // one is printed from the syntax tree.
+        let printed = match sources.get(file.as_str()) {
+            Some(text) if kept == original.items => text.clone(),
+            _ => space_items(&bodies::markers_to_comments(&prettyplease::unparse(
+                &syn::File {
+                    shebang: None,
+                    attrs: original.attrs.clone(),
+                    items: kept,
+                },
+            ))),
+        };
         let service_path = PathBuf::from(format!("src/{}.rs", module.join("/")));
         collect_included_sql(&printed, &file, &service_path, &mut carried.included_sql);
         let header = match role {
@@ -121,7 +132,7 @@ pub(crate) fn carry(
         };
         carried.files.insert(
             service_path.clone(),
-            format!("{header}{}", bodies::markers_to_comments(&printed)),
+            format!("{header}{printed}"),
         );
         carried.carried_files.push(SummaryEntry {
             what: service_path.display().to_string(),
@@ -152,6 +163,37 @@ pub(crate) fn carry(
     carried.bridged.sort();
     carried.stubbed.sort();
     Ok(carried)
+}
+
+/// Puts a blank line between top-level items (prettyplease prints them back to back), keeping
+/// consecutive `use` lines together.
+fn space_items(printed: &str) -> String {
+    let mut out = String::with_capacity(printed.len() + printed.len() / 20);
+    let mut previous: Option<&str> = None;
+    let mut item_is_use = false;
+    for line in printed.lines() {
+        let top_level = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
+        let continues = line.starts_with("where") || line.starts_with("->");
+        if top_level && !continues {
+            let is_use = line.starts_with("use ") || line.starts_with("pub use ");
+            let after_docs = previous.is_some_and(|p| p.starts_with("//!")) && !line.starts_with("//!");
+            let after_item = previous.is_some_and(|p| {
+                !p.starts_with(' ') && (p.ends_with('}') || p.ends_with(';'))
+            });
+            if after_docs || (after_item && !(item_is_use && is_use)) {
+                out.push('\n');
+            }
+            if !line.starts_with("///") && !line.starts_with("#[") && !line.starts_with("//") {
+                item_is_use = is_use;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        if !line.trim().is_empty() {
+            previous = Some(line);
+        }
+    }
+    out
 }
 
 /// Decides bridge or stub for every replaced function, and which structs a bridge reads from
