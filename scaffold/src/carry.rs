@@ -11,9 +11,9 @@ use quote::ToTokens;
 
 use crate::bodies::{self, BridgeKind};
 use crate::errors_type::{ParsedFiles, result_shape};
-use crate::imports;
 use crate::plan::{FileRole, Plan};
 use crate::{ScaffoldError, SummaryEntry};
+use crate::{imports, splice};
 
 /// The carried code and what the rest of the generator needs to know about it.
 #[derive(Debug, Clone, Default)]
@@ -69,25 +69,31 @@ pub(crate) fn carry(
     let mut carried = Carried::default();
     let (new_bodies, needs_deserialize) = decide_bodies(model, plan, &parsed, &mut carried);
 
-    // First pass: reduce each file to its kept items, so that the `use` lines can be checked
-    // against what the whole service defines.
-    let mut reduced: BTreeMap<String, Vec<syn::Item>> = BTreeMap::new();
+    // First pass: reduce each file to its kept items (one group per original item, empty when
+    // it stays behind), so that the `use` lines can be checked against the whole service.
+    let mut reduced: BTreeMap<String, Vec<Vec<syn::Item>>> = BTreeMap::new();
     for (file, syntax) in &parsed {
-        let role = plan.files[file];
+        let Some(&role) = plan.files.get(file) else {
+            continue;
+        };
         let index = FileIndex::new(model, file);
-        let items = syntax
+        let groups = syntax
             .items
             .iter()
-            .filter(|item| !is_test_only(item))
-            .filter_map(|item| {
+            .map(|item| {
+                if is_test_only(item) {
+                    return Vec::new();
+                }
                 reduce_item(item, role, &index, plan, &new_bodies, &needs_deserialize)
+                    .into_iter()
+                    .collect()
             })
             .collect();
-        reduced.insert(file.clone(), items);
+        reduced.insert(file.clone(), groups);
     }
     let defined = defined_names(model, &reduced);
 
-    for (file, items) in reduced {
+    for (file, groups) in reduced {
         let Some(source) = model.files.get(&file) else {
             continue;
         };
@@ -97,30 +103,22 @@ pub(crate) fn carry(
             .skip(1)
             .map(str::to_string)
             .collect();
+        let (Some(&role), Some(original), Some(text)) = (
+            plan.files.get(&file),
+            parsed.get(&file),
+            sources.get(file.as_str()),
+        ) else {
+            continue;
+        };
         if module.is_empty() {
             continue;
         }
-        let role = plan.files[&file];
-        let kept = if role == FileRole::Shared {
-            items
+        let groups = if role == FileRole::Shared {
+            groups
         } else {
-            imports::filter_uses(items, &defined)
+            imports::filter_uses(groups, &defined)
         };
-        let Some(original) = parsed.get(&file) else {
-            continue;
-        };
-        // A file that comes over unchanged keeps its own text, comments included; a rewritten
-        // one is printed from the syntax tree.
-        let printed = match sources.get(file.as_str()) {
-            Some(text) if kept == original.items => text.clone(),
-            _ => space_items(&bodies::markers_to_comments(&prettyplease::unparse(
-                &syn::File {
-                    shebang: None,
-                    attrs: original.attrs.clone(),
-                    items: kept,
-                },
-            ))),
-        };
+        let printed = splice::splice(text, &original.items, &groups);
         let service_path = PathBuf::from(format!("src/{}.rs", module.join("/")));
         collect_included_sql(&printed, &file, &service_path, &mut carried.included_sql);
         let header = match role {
@@ -130,10 +128,9 @@ pub(crate) fn carry(
                 "// Carried from the monolith's {file} (another context): only what this service's code names.\n"
             ),
         };
-        carried.files.insert(
-            service_path.clone(),
-            format!("{header}{printed}"),
-        );
+        carried
+            .files
+            .insert(service_path.clone(), format!("{header}{printed}"));
         carried.carried_files.push(SummaryEntry {
             what: service_path.display().to_string(),
             at: file.clone(),
@@ -163,37 +160,6 @@ pub(crate) fn carry(
     carried.bridged.sort();
     carried.stubbed.sort();
     Ok(carried)
-}
-
-/// Puts a blank line between top-level items (prettyplease prints them back to back), keeping
-/// consecutive `use` lines together.
-fn space_items(printed: &str) -> String {
-    let mut out = String::with_capacity(printed.len() + printed.len() / 20);
-    let mut previous: Option<&str> = None;
-    let mut item_is_use = false;
-    for line in printed.lines() {
-        let top_level = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
-        let continues = line.starts_with("where") || line.starts_with("->");
-        if top_level && !continues {
-            let is_use = line.starts_with("use ") || line.starts_with("pub use ");
-            let after_docs = previous.is_some_and(|p| p.starts_with("//!")) && !line.starts_with("//!");
-            let after_item = previous.is_some_and(|p| {
-                !p.starts_with(' ') && (p.ends_with('}') || p.ends_with(';'))
-            });
-            if after_docs || (after_item && !(item_is_use && is_use)) {
-                out.push('\n');
-            }
-            if !line.starts_with("///") && !line.starts_with("#[") && !line.starts_with("//") {
-                item_is_use = is_use;
-            }
-        }
-        out.push_str(line);
-        out.push('\n');
-        if !line.trim().is_empty() {
-            previous = Some(line);
-        }
-    }
-    out
 }
 
 /// Decides bridge or stub for every replaced function, and which structs a bridge reads from
@@ -512,10 +478,11 @@ fn add_deserialize(strukt: &mut syn::ItemStruct) {
 /// Names defined at the top of each carried module (`crate::repo::reviews` -> `ReviewRow`...).
 fn defined_names(
     model: &CodeModel,
-    reduced: &BTreeMap<String, Vec<syn::Item>>,
+    reduced: &BTreeMap<String, Vec<Vec<syn::Item>>>,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let mut defined: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (file, items) in reduced {
+    for (file, groups) in reduced {
+        let items = groups.iter().flatten();
         let Some(source) = model.files.get(file) else {
             continue;
         };

@@ -8,44 +8,62 @@ use std::collections::{BTreeMap, BTreeSet};
 use quote::ToTokens;
 
 /// Keeps the `use` leaves that the file's remaining code names and that exist in the service.
+/// The items come in groups (one per item of the original file, empty when it was dropped);
+/// each `use` is replaced, in its group, by the leaves that stay.
 pub(crate) fn filter_uses(
-    items: Vec<syn::Item>,
+    groups: Vec<Vec<syn::Item>>,
     defined: &BTreeMap<String, BTreeSet<String>>,
-) -> Vec<syn::Item> {
+) -> Vec<Vec<syn::Item>> {
     let mut used_idents = BTreeSet::new();
-    for item in items.iter().filter(|i| !matches!(i, syn::Item::Use(_))) {
+    for item in groups
+        .iter()
+        .flatten()
+        .filter(|i| !matches!(i, syn::Item::Use(_)))
+    {
         collect_idents(item.to_token_stream(), &mut used_idents);
     }
+    groups
+        .into_iter()
+        .map(|group| {
+            group
+                .into_iter()
+                .flat_map(|item| filter_use(item, &used_idents, defined))
+                .collect()
+        })
+        .collect()
+}
+
+fn filter_use(
+    item: syn::Item,
+    used_idents: &BTreeSet<String>,
+    defined: &BTreeMap<String, BTreeSet<String>>,
+) -> Vec<syn::Item> {
+    let syn::Item::Use(use_item) = &item else {
+        return vec![item];
+    };
+    let mut leaves = Vec::new();
+    flatten_use(&use_item.tree, Vec::new(), &mut leaves);
+    let needs: Vec<Need> = leaves
+        .iter()
+        .map(|leaf| leaf.need(used_idents, defined))
+        .collect();
+    if needs.iter().all(|need| *need == Need::Keep) {
+        return vec![item];
+    }
     let mut out = Vec::new();
-    for item in items {
-        let syn::Item::Use(use_item) = &item else {
-            out.push(item);
-            continue;
-        };
-        let mut leaves = Vec::new();
-        flatten_use(&use_item.tree, Vec::new(), &mut leaves);
-        let needs: Vec<Need> = leaves
-            .iter()
-            .map(|leaf| leaf.need(&used_idents, defined))
-            .collect();
-        if needs.iter().all(|need| *need == Need::Keep) {
-            out.push(item);
+    for (leaf, need) in leaves.iter().zip(needs) {
+        if need == Need::Drop {
             continue;
         }
-        for (leaf, need) in leaves.iter().zip(needs) {
-            if need == Need::Drop {
-                continue;
+        if let Ok(tree) = syn::parse_str::<syn::UseTree>(&leaf.render()) {
+            let mut single = use_item.clone();
+            single.tree = tree;
+            if need == Need::KeepAllowUnused {
+                single
+                    .attrs
+                    .push(syn::parse_quote!(#[allow(unused_imports)]));
             }
-            if let Ok(tree) = syn::parse_str::<syn::UseTree>(&leaf.render()) {
-                let mut single = use_item.clone();
-                single.tree = tree;
-                if need == Need::KeepAllowUnused {
-                    single
-                        .attrs
-                        .push(syn::parse_quote!(#[allow(unused_imports)]));
-                }
-                out.push(syn::Item::Use(single));
-            }
+            out.push(syn::Item::Use(single));
         }
     }
     out

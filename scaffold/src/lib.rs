@@ -24,6 +24,7 @@ mod imports;
 mod plan;
 mod render;
 mod schema;
+mod splice;
 
 /// Choices for one scaffold.
 #[derive(Debug, Clone, PartialEq, Eq)]
