@@ -125,7 +125,8 @@ pub(crate) fn carry(
             FileRole::Own => String::new(),
             FileRole::Shared => String::new(),
             FileRole::Foreign => format!(
-                "// Carried from the monolith's {file} (another context): only what this service's code names.\n"
+                "// Carried from the monolith's {file}, which belongs to another context:\n\
+                 // only what this service's code names, calls turned into stubs.\n"
             ),
         };
         carried

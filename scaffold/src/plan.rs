@@ -324,7 +324,7 @@ fn replacement_for(
                 return None;
             }
             let owner = placement.context_of(item).unwrap_or("?");
-            let mut callers: Vec<String> = model
+            let mut callers: Vec<(&str, u32)> = model
                 .items
                 .values()
                 .filter(|caller| placement.context_of(caller) == Some(context))
@@ -332,7 +332,7 @@ fn replacement_for(
                     caller
                         .calls()
                         .filter(|call| call.target == item.id)
-                        .map(move |call| format!("{}:{}", caller.file, call.line))
+                        .map(move |call| (caller.file.as_str(), call.line))
                 })
                 .collect();
             callers.sort();
@@ -340,7 +340,11 @@ fn replacement_for(
             let at = if callers.is_empty() {
                 format!("{}:{}", item.file, item.line)
             } else {
-                callers.join(", ")
+                let sites: Vec<String> = callers
+                    .iter()
+                    .map(|(file, line)| format!("{file}:{line}"))
+                    .collect();
+                sites.join(", ")
             };
             Some(Replacement {
                 note: format!(
