@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use analyzer::analysis::{Analysis, ContextReport};
 use analyzer::contexts::SharedReason;
-use analyzer::{Access, CodeModel, Item, ItemId, ReferenceKind};
+use analyzer::{Access, CodeModel, Item, ItemId};
 
 use crate::ScaffoldError;
 
@@ -214,11 +214,7 @@ pub(crate) fn plan<'a>(
                     if let Some(read) = &found.read_through {
                         upstreams.insert(read.owner.clone());
                     }
-                    queue.extend(
-                        item.type_uses()
-                            .filter(|r| r.kind == ReferenceKind::Type)
-                            .map(|r| r.target.clone()),
-                    );
+                    queue.extend(item.type_uses().map(|r| r.target.clone()));
                 }
             }
             if let Some(found) = replacement {
