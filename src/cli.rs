@@ -49,8 +49,13 @@ pub enum Command {
     #[command(
         long_about = "Generate a new service crate (axum, its own SQLite database, health \
         and metrics endpoints, Dockerfile, Kubernetes manifests, tests) from one bounded context \
-        of an analysis.\n\n\
-        Example:\n  strangler scaffold reviews --from sample-monolith --out services/reviews"
+        of an analysis. The context's handlers, services and repository code are carried over; \
+        calls into other contexts become HTTP calls to their owner or TODO(strangler) stubs; \
+        the service's migrations hold the DDL of the tables it owns, and its `copy-from` \
+        command copies their rows from the monolith's database. It prints what was carried, \
+        bridged and stubbed.\n\n\
+        Example:\n  strangler scaffold reviews --from sample-monolith --out services/reviews\n  \
+        strangler scaffold reviews --analysis analysis.json --out services/reviews --port 4001"
     )]
     Scaffold(ScaffoldArgs),
 
@@ -251,9 +256,37 @@ pub struct PlanArgs {
 
 /// Arguments of `strangler scaffold`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").args(["from", "analysis"])))]
 pub struct ScaffoldArgs {
     /// Name of the bounded context to extract, as the analysis names it.
     pub context: String,
+
+    /// Root of the monolith's source tree, analyzed afresh (the default is the current
+    /// directory).
+    #[arg(long, value_name = "PATH")]
+    pub from: Option<PathBuf>,
+
+    /// An analysis written by `strangler analyze --format json`; the code model is rebuilt
+    /// from its `root`, so the contexts are the ones the file names.
+    #[arg(long, value_name = "FILE")]
+    pub analysis: Option<PathBuf>,
+
+    /// Directory of the new crate; created if missing, refused if it holds files (see --force).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Package name of the new crate (default: CONTEXT-service).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Port the service listens on by default, in its container and in its manifests.
+    #[arg(long, default_value_t = 4000)]
+    pub port: u16,
+
+    /// Write into a non-empty directory: generated files are overwritten, other files are left
+    /// alone (nothing is ever deleted).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `strangler proxy`.

@@ -28,7 +28,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze(args) => commands::analyze::run(&args),
         Command::Plan(args) => commands::plan::run(&args),
-        Command::Scaffold(_) => not_built("scaffold", 9),
+        Command::Scaffold(args) => commands::scaffold::run(&args),
         Command::Proxy(args) => commands::proxy::proxy(&args),
         Command::Cutover(args) => commands::proxy::cutover(&args),
         Command::Status(args) => commands::proxy::status(&args),

@@ -366,3 +366,116 @@ fn plan_refuses_to_overwrite_without_force() {
             .contains("[[routes]]")
     );
 }
+
+#[test]
+fn scaffold_writes_a_service_and_reports_what_it_carried_and_stubbed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("reviews");
+    let out_text = out.to_str().expect("utf-8");
+    let output = strangler(&[
+        "scaffold",
+        "reviews",
+        "--from",
+        &sample_monolith(),
+        "--out",
+        out_text,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(report.contains("generated reviews-service"), "{report}");
+    assert!(
+        report.contains("src/repo/reviews.rs::refresh_movie_rating at src/repo/reviews.rs:187"),
+        "{report}"
+    );
+    for file in [
+        "Cargo.toml",
+        "src/main.rs",
+        "migrations/0001_schema.sql",
+        "Dockerfile",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+
+    // A second run into the same directory is refused, and leaves a user's file alone.
+    std::fs::write(out.join("NOTES.md"), "mine").expect("write");
+    let again = strangler(&[
+        "scaffold",
+        "reviews",
+        "--from",
+        &sample_monolith(),
+        "--out",
+        out_text,
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    let forced = strangler(&[
+        "scaffold",
+        "reviews",
+        "--from",
+        &sample_monolith(),
+        "--out",
+        out_text,
+        "--force",
+    ]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert_eq!(
+        std::fs::read_to_string(out.join("NOTES.md")).expect("kept"),
+        "mine"
+    );
+}
+
+#[test]
+fn scaffold_of_an_unknown_context_names_the_known_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = strangler(&[
+        "scaffold",
+        "payments",
+        "--from",
+        &sample_monolith(),
+        "--out",
+        dir.path().join("x").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("payments") && message.contains("reviews"),
+        "{message}"
+    );
+}
+
+#[test]
+fn scaffold_from_an_analysis_file_uses_its_root() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let analysis = dir.path().join("analysis.json");
+    let analyzed = strangler(&[
+        "analyze",
+        &sample_monolith(),
+        "--format",
+        "json",
+        "--out",
+        analysis.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(analyzed.status.code(), Some(0), "{}", stderr(&analyzed));
+    let out = dir.path().join("customers");
+    let output = strangler(&[
+        "scaffold",
+        "customers",
+        "--analysis",
+        analysis.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--name",
+        "accounts",
+        "--port",
+        "4100",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("name = \"accounts\""), "{manifest}");
+    let main = std::fs::read_to_string(out.join("src/main.rs")).expect("main.rs");
+    assert!(main.contains("127.0.0.1:4100"), "{main}");
+}
+
+fn sample_monolith() -> String {
+    sample()
+}

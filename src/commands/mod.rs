@@ -4,3 +4,4 @@
 pub mod analyze;
 pub mod plan;
 pub mod proxy;
+pub mod scaffold;
