@@ -25,7 +25,7 @@ pub enum RequestBodyError {
 /// the forwarder finds that error in the failed exchange's cause chain and answers 413, not 502.
 #[derive(Debug)]
 pub struct LimitedBody {
-    inner: Incoming,
+    inner: Option<Incoming>,
     remaining: u64,
     limit: u64,
 }
@@ -34,9 +34,20 @@ impl LimitedBody {
     /// Wraps a body.
     pub fn new(inner: Incoming, limit: u64) -> Self {
         LimitedBody {
-            inner,
+            inner: Some(inner),
             remaining: limit,
             limit,
+        }
+    }
+}
+
+impl LimitedBody {
+    /// No body at all (a replayed bodiless request).
+    pub fn empty() -> Self {
+        LimitedBody {
+            inner: None,
+            remaining: 0,
+            limit: 0,
         }
     }
 }
@@ -49,7 +60,10 @@ impl Body for LimitedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, RequestBodyError>>> {
-        match Pin::new(&mut self.inner).poll_frame(cx) {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     let length = data.len() as u64;
@@ -67,11 +81,13 @@ impl Body for LimitedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(Incoming::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Incoming::size_hint)
     }
 }
 

@@ -58,6 +58,52 @@ pub(crate) struct Attempt {
     pub response: Response<ProxyBody>,
     pub failure: Option<ProxyFailure>,
     pub endpoint: Option<String>,
+    /// This answer came from the primary after the candidate failed.
+    pub fell_back: bool,
+}
+
+impl Attempt {
+    /// Failed in a way a fallback may repair: no answer, or a 5xx.
+    fn failed(&self) -> bool {
+        matches!(
+            self.failure,
+            Some(ProxyFailure::Connect | ProxyFailure::Upstream | ProxyFailure::Timeout)
+        ) || self.response.status().is_server_error()
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// A copy of the request to replay on the primary, when the route allows a fallback for it:
+/// candidate side, a method the route calls idempotent, and no body (a body is streamed, not
+/// kept, so it cannot be sent twice).
+fn fallback_copy(
+    decision: &Decision,
+    parts: &http::request::Parts,
+    body: &Incoming,
+) -> Option<http::request::Parts> {
+    use hyper::body::Body as _;
+    let route = &decision.route;
+    if decision.side != Side::Candidate
+        || !route.fallback_methods.contains(&parts.method)
+        || !body.is_end_stream()
+    {
+        return None;
+    }
+    let (mut copy, ()) = Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .version(parts.version)
+        .body(())
+        .ok()?
+        .into_parts();
+    copy.headers = parts.headers.clone();
+    Some(copy)
 }
 
 /// Serves one client request.
@@ -99,7 +145,38 @@ pub(crate) async fn handle(
         (request.method().clone(), path.to_owned())
     });
 
-    let mut attempt = forward_to(&table, &decision, request, client, &request_id).await;
+    let (parts, body) = request.into_parts();
+    let mut decision = decision;
+    let mut attempt = if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
+        local_failure(&decision, ProxyFailure::BodyTooLarge, &request_id, None)
+    } else {
+        let retry = fallback_copy(&decision, &parts, &body);
+        let body = LimitedBody::new(body, table.limits.max_body_bytes);
+        let first = forward_to(&table, &decision, parts, body, client, &request_id).await;
+        match retry {
+            Some(copy) if first.failed() => {
+                // The candidate failed an idempotent, bodiless request: the primary answers.
+                decision.route.metrics.count_fallback();
+                decision = Decision {
+                    side: Side::Primary,
+                    upstream: decision.route.primary.clone(),
+                    route: decision.route.clone(),
+                };
+                let mut second = forward_to(
+                    &table,
+                    &decision,
+                    copy,
+                    LimitedBody::empty(),
+                    client,
+                    &request_id,
+                )
+                .await;
+                second.fell_back = true;
+                second
+            }
+            _ => first,
+        }
+    };
     let status = attempt.response.status();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         attempt
@@ -128,6 +205,7 @@ pub(crate) async fn handle(
             status: status.as_u16(),
             latency_ms: latency.as_secs_f64() * 1000.0,
             failure: attempt.failure.map(ProxyFailure::as_str),
+            fallback: attempt.fell_back,
         });
     }
     Ok(attempt.response)
@@ -154,22 +232,13 @@ fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
 pub(crate) async fn forward_to(
     table: &RoutingTable,
     decision: &Decision,
-    request: Request<Incoming>,
+    mut parts: http::request::Parts,
+    body: LimitedBody,
     client: SocketAddr,
     request_id: &str,
 ) -> Attempt {
-    let limits = table.limits;
-    let declared_length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > limits.max_body_bytes) {
-        return local_failure(decision, ProxyFailure::BodyTooLarge, request_id, None);
-    }
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
-    let (mut parts, body) = request.into_parts();
     let original_host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
     add_forwarding_headers(
@@ -179,23 +248,14 @@ pub(crate) async fn forward_to(
         &decision.upstream,
         endpoint,
     );
-    let mut uri_parts = http::uri::Parts::default();
-    uri_parts.scheme = Some(endpoint.address.scheme.clone());
-    uri_parts.authority = Some(endpoint.address.authority.clone());
-    uri_parts.path_and_query = parts.uri.path_and_query().cloned();
-    parts.uri = match Uri::from_parts(uri_parts) {
-        Ok(uri) => uri,
-        Err(_) => {
-            return local_failure(
-                decision,
-                ProxyFailure::Upstream,
-                request_id,
-                Some(endpoint.label.clone()),
-            );
-        }
-    };
+    // Origin-form on the wire: the connection picks the instance, `Host` names it.
+    let path = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    parts.uri = Uri::from(path);
     parts.version = Version::HTTP_11;
-    let body = LimitedBody::new(body, limits.max_body_bytes);
     let upstream_request = Request::from_parts(parts, body);
 
     let exchange = endpoint.pool.send(
@@ -213,6 +273,7 @@ pub(crate) async fn forward_to(
                 response: Response::from_parts(parts, ProxyBody::Upstream(body)),
                 failure: None,
                 endpoint: label,
+                fell_back: false,
             }
         }
         Ok(Err(error)) => {
@@ -274,6 +335,7 @@ fn local_failure(
         response,
         failure: Some(failure),
         endpoint,
+        fell_back: false,
     }
 }
 

@@ -124,6 +124,7 @@ impl SideMetrics {
 pub struct RouteMetrics {
     primary: SideMetrics,
     candidate: SideMetrics,
+    fallbacks: AtomicU64,
 }
 
 impl RouteMetrics {
@@ -133,6 +134,16 @@ impl RouteMetrics {
             Side::Primary => &self.primary,
             Side::Candidate => &self.candidate,
         }
+    }
+
+    /// Counts a request the candidate failed and the primary answered.
+    pub fn count_fallback(&self) {
+        self.fallbacks.fetch_add(1, Relaxed);
+    }
+
+    /// Requests the candidate failed and the primary answered.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Relaxed)
     }
 }
 
@@ -245,6 +256,15 @@ pub(crate) fn render_prometheus(
                 "strangler_request_duration_seconds_count{{{labels}}} {cumulative}"
             );
         }
+    }
+    out.push_str("# HELP strangler_fallbacks_total Requests the candidate failed and the primary answered instead.\n");
+    out.push_str("# TYPE strangler_fallbacks_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_fallbacks_total{{route=\"{name}\"}} {}",
+            metrics.fallbacks()
+        );
     }
     out.push_str("# HELP strangler_route_weight Share of the route's traffic sent to its candidate, in percent.\n");
     out.push_str("# TYPE strangler_route_weight gauge\n");

@@ -294,6 +294,8 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
         }),
         primary_side: side(Side::Primary),
         candidate_side: side(Side::Candidate),
+        fallback: !route.fallback_methods.is_empty(),
+        fallbacks: route.metrics.fallbacks(),
     }
 }
 

@@ -42,6 +42,12 @@ pub struct RouteStatus {
     pub primary_side: SideStatus,
     /// Counters of the candidate side.
     pub candidate_side: SideStatus,
+    /// Whether failed idempotent requests to the candidate are retried on the primary.
+    #[serde(default)]
+    pub fallback: bool,
+    /// Requests the candidate failed and the primary answered.
+    #[serde(default)]
+    pub fallbacks: u64,
 }
 
 /// Counters of one side of a route.
@@ -104,6 +110,7 @@ impl ProxyStatus {
                 "REQ P/C",
                 "5XX P/C",
                 "P99 MS P/C",
+                "FALLBACKS",
             ]
             .map(String::from),
         ];
@@ -129,9 +136,14 @@ impl ProxyStatus {
                     ms(route.primary_side.p99_ms),
                     ms(route.candidate_side.p99_ms)
                 ),
+                if route.fallback {
+                    route.fallbacks.to_string()
+                } else {
+                    "-".to_owned()
+                },
             ]);
         }
-        let mut widths = [0usize; 9];
+        let mut widths = [0usize; 10];
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());

@@ -32,6 +32,8 @@ pub struct Route {
     pub sticky: Option<StickyKey>,
     /// Its counters (shared with every other table version).
     pub metrics: Arc<RouteMetrics>,
+    /// Methods retried on the primary when the candidate fails; empty when fallback is off.
+    pub fallback_methods: Vec<Method>,
 }
 
 impl Route {
@@ -98,6 +100,7 @@ impl RoutingTable {
                     weight: weights.get(&route.name).copied().unwrap_or(route.weight),
                     sticky: route.sticky.clone(),
                     metrics: metrics.route(&route.name),
+                    fallback_methods: route.fallback_methods.clone(),
                 })
             })
             .collect();
@@ -109,6 +112,7 @@ impl RoutingTable {
             weight: 0,
             sticky: None,
             metrics: metrics.route(DEFAULT_ROUTE),
+            fallback_methods: Vec::new(),
         });
         RoutingTable {
             version,

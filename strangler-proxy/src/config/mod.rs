@@ -87,6 +87,8 @@ pub struct RouteConfig {
     pub(crate) candidate: Option<String>,
     pub(crate) weight: u8,
     pub(crate) sticky: Option<StickyKey>,
+    /// Methods retried on the primary when the candidate fails (empty: no fallback).
+    pub(crate) fallback_methods: Vec<http::Method>,
 }
 
 /// What identifies a user for sticky routing.

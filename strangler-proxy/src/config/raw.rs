@@ -61,6 +61,8 @@ pub(crate) struct RawRoute {
     pub candidate: Option<Spanned<String>>,
     pub weight: Option<Spanned<i64>>,
     pub sticky: Option<Spanned<RawSticky>>,
+    pub fallback: Option<Spanned<bool>>,
+    pub idempotent_methods: Option<Spanned<Vec<String>>>,
 }
 
 /// `match = { prefix | exact | pattern, methods, headers }`.

@@ -489,6 +489,7 @@ impl Checker<'_> {
                 }
             }
         });
+        let fallback_methods = self.fallback_methods(route);
         (self.problems.len() == before).then(|| RouteConfig {
             name: name.clone(),
             matcher: matcher.expect("no problem recorded means the match is valid"),
@@ -496,7 +497,45 @@ impl Checker<'_> {
             candidate: route.candidate.as_ref().map(|c| c.get_ref().clone()),
             weight,
             sticky,
+            fallback_methods,
         })
+    }
+
+    fn fallback_methods(&mut self, route: &RawRoute) -> Vec<Method> {
+        let enabled = route.fallback.as_ref().is_some_and(|f| *f.get_ref());
+        if let (Some(fallback), true, None) = (&route.fallback, enabled, &route.candidate) {
+            self.refuse_at(
+                fallback,
+                "fallback needs a candidate upstream to fall back from".into(),
+            );
+        }
+        if let (Some(extra), false) = (&route.idempotent_methods, enabled) {
+            self.refuse_at(
+                extra,
+                "idempotent_methods only applies with fallback = true".into(),
+            );
+        }
+        if !enabled {
+            return Vec::new();
+        }
+        let mut methods = vec![Method::GET, Method::HEAD, Method::OPTIONS];
+        if let Some(extra) = &route.idempotent_methods {
+            for name in extra.get_ref() {
+                let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase());
+                match Method::from_bytes(name.as_bytes()) {
+                    Ok(method) if valid => {
+                        if !methods.contains(&method) {
+                            methods.push(method);
+                        }
+                    }
+                    _ => self.refuse_at(
+                        extra,
+                        format!("method `{name}` is not an upper-case HTTP method"),
+                    ),
+                }
+            }
+        }
+        methods
     }
 
     fn route_match(&mut self, spanned: &Spanned<RawMatch>) -> Option<RouteMatch> {

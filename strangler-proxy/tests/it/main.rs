@@ -3,6 +3,7 @@
 mod access_log;
 mod admin;
 mod config;
+mod fallback;
 mod forwarding;
 mod health;
 mod limits;

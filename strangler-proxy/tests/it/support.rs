@@ -110,6 +110,15 @@ async fn answer(
         return response;
     }
     hits.fetch_add(1, Relaxed);
+    if request
+        .headers()
+        .get("x-fail-on")
+        .is_some_and(|v| v == name)
+    {
+        let mut response = Response::new(full("failing on purpose"));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        return response;
+    }
     if path == "/echo" {
         let mut response = Response::new(request.into_body().boxed());
         response
