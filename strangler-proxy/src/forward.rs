@@ -147,7 +147,20 @@ pub(crate) async fn handle(
 
     let (parts, body) = request.into_parts();
     let mut decision = decision;
-    let mut attempt = if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
+    let throttled = decision
+        .route
+        .rate_limiter
+        .as_ref()
+        .and_then(|limiter| limiter.check(&parts.headers).err());
+    let mut attempt = if let Some(wait) = throttled {
+        let mut attempt = local_failure(&decision, ProxyFailure::Throttled, &request_id, None);
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        attempt
+            .response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        attempt
+    } else if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
         local_failure(&decision, ProxyFailure::BodyTooLarge, &request_id, None)
     } else {
         let retry = fallback_copy(&decision, &parts, &body);
@@ -313,6 +326,7 @@ fn local_failure(
         ProxyFailure::Connect | ProxyFailure::Upstream => (StatusCode::BAD_GATEWAY, "bad_gateway"),
         ProxyFailure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout"),
         ProxyFailure::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ProxyFailure::Throttled => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
     };
     let mut response = json_response(
         status,

@@ -27,6 +27,7 @@ pub mod split;
 pub mod state;
 pub mod status;
 pub mod table;
+pub mod throttle;
 pub mod upstream;
 
 pub use admin::{AdminClient, AdminError, BlockingAdminClient};

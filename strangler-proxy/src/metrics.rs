@@ -30,6 +30,8 @@ pub enum ProxyFailure {
     Timeout,
     /// The client's body exceeded the limit (413).
     BodyTooLarge,
+    /// The route's rate limit refused the request (429).
+    Throttled,
 }
 
 impl ProxyFailure {
@@ -40,14 +42,16 @@ impl ProxyFailure {
             ProxyFailure::Upstream => "upstream",
             ProxyFailure::Timeout => "timeout",
             ProxyFailure::BodyTooLarge => "body_too_large",
+            ProxyFailure::Throttled => "throttled",
         }
     }
 
-    const ALL: [ProxyFailure; 4] = [
+    const ALL: [ProxyFailure; 5] = [
         ProxyFailure::Connect,
         ProxyFailure::Upstream,
         ProxyFailure::Timeout,
         ProxyFailure::BodyTooLarge,
+        ProxyFailure::Throttled,
     ];
 }
 
@@ -55,7 +59,7 @@ impl ProxyFailure {
 #[derive(Debug, Default)]
 pub struct SideMetrics {
     by_class: [AtomicU64; 5],
-    failures: [AtomicU64; 4],
+    failures: [AtomicU64; 5],
     buckets: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
     latency_sum_us: AtomicU64,
 }

@@ -23,6 +23,7 @@ use crate::status::{
     EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, SideStatus, UpstreamStatus,
 };
 use crate::table::{Route, RoutingTable};
+use crate::throttle::LimiterRegistry;
 use crate::upstream::{EndpointRegistry, spawn_health_checks};
 
 /// Why a weight change was refused.
@@ -66,6 +67,7 @@ pub(crate) struct Shared {
     pub admin_token: Option<String>,
     pub source: Option<PathBuf>,
     endpoints: EndpointRegistry,
+    limiters: LimiterRegistry,
     control: Mutex<Control>,
 }
 
@@ -76,8 +78,9 @@ impl Shared {
         metrics: Arc<MetricsRegistry>,
     ) -> Arc<Shared> {
         let endpoints = EndpointRegistry::default();
+        let limiters = LimiterRegistry::default();
         let weights = file_weights(&config);
-        let table = RoutingTable::build(&config, &weights, 1, &metrics, &endpoints);
+        let table = RoutingTable::build(&config, &weights, 1, &metrics, &endpoints, &limiters);
         let health_tasks = spawn_health_checks(&table.upstreams);
         Arc::new(Shared {
             table: ArcSwap::from_pointee(table),
@@ -86,6 +89,7 @@ impl Shared {
             metrics,
             log,
             endpoints,
+            limiters,
             control: Mutex::new(Control {
                 config: Arc::new(config),
                 weights,
@@ -121,6 +125,7 @@ impl Shared {
             control.version,
             &self.metrics,
             &self.endpoints,
+            &self.limiters,
         );
         self.table.store(Arc::new(table));
         self.log.event(
@@ -176,6 +181,7 @@ impl Shared {
             control.version,
             &self.metrics,
             &self.endpoints,
+            &self.limiters,
         );
         for task in control.health_tasks.drain(..) {
             task.abort();
@@ -296,6 +302,10 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
         candidate_side: side(Side::Candidate),
         fallback: !route.fallback_methods.is_empty(),
         fallbacks: route.metrics.fallbacks(),
+        rate_limit: route
+            .rate_limiter
+            .as_ref()
+            .map(|limiter| limiter.describe()),
     }
 }
 

@@ -48,6 +48,9 @@ pub struct RouteStatus {
     /// Requests the candidate failed and the primary answered.
     #[serde(default)]
     pub fallbacks: u64,
+    /// The route's rate limit, in words.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
 }
 
 /// Counters of one side of a route.

@@ -13,6 +13,7 @@ use crate::config::{DEFAULT_ROUTE, Limits, StickyKey, Timeouts, ValidConfig};
 use crate::metrics::{MetricsRegistry, RouteMetrics};
 use crate::route_match::RouteMatch;
 use crate::split::{Side, choose_side};
+use crate::throttle::{LimiterRegistry, RateLimiter};
 use crate::upstream::{EndpointRegistry, Upstream};
 
 /// One route in a table.
@@ -34,6 +35,8 @@ pub struct Route {
     pub metrics: Arc<RouteMetrics>,
     /// Methods retried on the primary when the candidate fails; empty when fallback is off.
     pub fallback_methods: Vec<Method>,
+    /// The route's token buckets, if it is rate limited.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl Route {
@@ -74,6 +77,7 @@ impl RoutingTable {
         version: u64,
         metrics: &MetricsRegistry,
         endpoints: &EndpointRegistry,
+        limiters: &LimiterRegistry,
     ) -> RoutingTable {
         let upstreams: BTreeMap<String, Arc<Upstream>> = config
             .upstreams
@@ -101,6 +105,10 @@ impl RoutingTable {
                     sticky: route.sticky.clone(),
                     metrics: metrics.route(&route.name),
                     fallback_methods: route.fallback_methods.clone(),
+                    rate_limiter: route
+                        .rate_limit
+                        .as_ref()
+                        .map(|limit| limiters.get(&route.name, limit)),
                 })
             })
             .collect();
@@ -113,6 +121,7 @@ impl RoutingTable {
             sticky: None,
             metrics: metrics.route(DEFAULT_ROUTE),
             fallback_methods: Vec::new(),
+            rate_limiter: None,
         });
         RoutingTable {
             version,
@@ -197,6 +206,7 @@ primary = "mono"
             1,
             &MetricsRegistry::default(),
             &EndpointRegistry::default(),
+            &LimiterRegistry::default(),
         );
         let mut beta = HeaderMap::new();
         beta.insert("x-beta", "yes".parse().expect("value"));

@@ -89,6 +89,18 @@ pub struct RouteConfig {
     pub(crate) sticky: Option<StickyKey>,
     /// Methods retried on the primary when the candidate fails (empty: no fallback).
     pub(crate) fallback_methods: Vec<http::Method>,
+    /// Token bucket in front of the route.
+    pub(crate) rate_limit: Option<RateLimit>,
+}
+
+/// A route's rate limit: `rate` requests per `per`, bursts up to `burst`, one bucket per `key`
+/// value (or one for the route).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    pub(crate) rate: u32,
+    pub(crate) per: Duration,
+    pub(crate) burst: u32,
+    pub(crate) key: Option<StickyKey>,
 }
 
 /// What identifies a user for sticky routing.

@@ -62,6 +62,7 @@ pub(crate) struct RawRoute {
     pub weight: Option<Spanned<i64>>,
     pub sticky: Option<Spanned<RawSticky>>,
     pub fallback: Option<Spanned<bool>>,
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
     pub idempotent_methods: Option<Spanned<Vec<String>>>,
 }
 
@@ -125,4 +126,14 @@ pub(crate) struct RawTimeouts {
 pub(crate) struct RawLog {
     pub target: Option<Spanned<String>>,
     pub access: Option<bool>,
+}
+
+/// `rate_limit = { rate, per, burst, key = { header | cookie } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    pub rate: Spanned<i64>,
+    pub per: Option<Spanned<String>>,
+    pub burst: Option<Spanned<i64>>,
+    pub key: Option<Spanned<RawSticky>>,
 }

@@ -10,10 +10,10 @@ use http::uri::Scheme;
 use http::{HeaderName, HeaderValue, Method, Uri};
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawMatch, RawRoute, RawUpstream};
+use super::raw::{RawConfig, RawMatch, RawRateLimit, RawRoute, RawUpstream};
 use super::{
     Balance, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck, Limits,
-    LogConfig, LogTarget, RouteConfig, StickyKey, Timeouts, UpstreamConfig, ValidConfig,
+    LogConfig, LogTarget, RateLimit, RouteConfig, StickyKey, Timeouts, UpstreamConfig, ValidConfig,
 };
 use crate::route_match::{HeaderCondition, PathMatch, RouteMatch, parse_pattern};
 
@@ -490,6 +490,10 @@ impl Checker<'_> {
             }
         });
         let fallback_methods = self.fallback_methods(route);
+        let rate_limit = route
+            .rate_limit
+            .as_ref()
+            .and_then(|limit| self.rate_limit(limit));
         (self.problems.len() == before).then(|| RouteConfig {
             name: name.clone(),
             matcher: matcher.expect("no problem recorded means the match is valid"),
@@ -498,6 +502,60 @@ impl Checker<'_> {
             weight,
             sticky,
             fallback_methods,
+            rate_limit,
+        })
+    }
+
+    fn rate_limit(&mut self, spanned: &Spanned<RawRateLimit>) -> Option<RateLimit> {
+        let raw = spanned.get_ref();
+        let rate = match u32::try_from(*raw.rate.get_ref()) {
+            Ok(rate) if rate > 0 => rate,
+            _ => {
+                self.refuse_at(
+                    &raw.rate,
+                    "rate must be a whole number of requests > 0".into(),
+                );
+                return None;
+            }
+        };
+        let per = self.duration("per", raw.per.as_ref(), Duration::from_secs(1));
+        let burst = match &raw.burst {
+            None => rate,
+            Some(burst) => match u32::try_from(*burst.get_ref()) {
+                Ok(burst) if burst > 0 => burst,
+                _ => {
+                    self.refuse_at(burst, "burst must be a whole number of requests > 0".into());
+                    return None;
+                }
+            },
+        };
+        let key = match &raw.key {
+            None => None,
+            Some(key) => match (&key.get_ref().header, &key.get_ref().cookie) {
+                (Some(header), None) => match HeaderName::from_bytes(header.as_bytes()) {
+                    Ok(name) => Some(StickyKey::Header(name)),
+                    Err(_) => {
+                        self.refuse_at(key, format!("`{header}` is not a valid header name"));
+                        return None;
+                    }
+                },
+                (None, Some(cookie)) if valid_cookie_name(cookie) => {
+                    Some(StickyKey::Cookie(cookie.clone()))
+                }
+                _ => {
+                    self.refuse_at(
+                        key,
+                        "key needs exactly one valid `header` or `cookie`".into(),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(RateLimit {
+            rate,
+            per,
+            burst,
+            key,
         })
     }
 

@@ -11,3 +11,4 @@ mod no_request_lost;
 mod reload;
 mod routing;
 mod support;
+mod throttle;
