@@ -278,6 +278,15 @@ pub(crate) async fn forward_to(
     );
     let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
     let label = Some(endpoint.label.clone());
+    if let Some(outlier) = &decision.upstream.outlier {
+        let succeeded = match &outcome {
+            Ok(Ok(response)) => !response.status().is_server_error(),
+            // The client's oversized body says nothing about the upstream.
+            Ok(Err(error)) => body_was_too_large(error),
+            Err(_elapsed) => false,
+        };
+        endpoint.record_outcome(succeeded, outlier, &decision.upstream.name);
+    }
     match outcome {
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();

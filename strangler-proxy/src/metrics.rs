@@ -129,6 +129,7 @@ pub struct RouteMetrics {
     primary: SideMetrics,
     candidate: SideMetrics,
     fallbacks: AtomicU64,
+    bypasses: AtomicU64,
 }
 
 impl RouteMetrics {
@@ -148,6 +149,17 @@ impl RouteMetrics {
     /// Requests the candidate failed and the primary answered.
     pub fn fallbacks(&self) -> u64 {
         self.fallbacks.load(Relaxed)
+    }
+
+    /// Counts a request meant for the candidate that went to the primary because no candidate
+    /// instance was available.
+    pub fn count_bypass(&self) {
+        self.bypasses.fetch_add(1, Relaxed);
+    }
+
+    /// Requests that bypassed an unavailable candidate.
+    pub fn bypasses(&self) -> u64 {
+        self.bypasses.load(Relaxed)
     }
 }
 
@@ -189,11 +201,21 @@ impl MetricsRegistry {
     }
 }
 
+/// The state of one upstream instance at scrape time.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointGauge {
+    pub upstream: String,
+    pub endpoint: String,
+    pub healthy: bool,
+    pub ejected: bool,
+    pub outstanding: usize,
+}
+
 /// Renders the Prometheus text exposition format; deterministic order.
 pub(crate) fn render_prometheus(
     registry: &MetricsRegistry,
     weights: &[(String, u8)],
-    endpoints: &[(String, String, bool, usize)],
+    endpoints: &[EndpointGauge],
 ) -> String {
     let mut out = String::new();
     let routes = registry.all_routes();
@@ -270,6 +292,15 @@ pub(crate) fn render_prometheus(
             metrics.fallbacks()
         );
     }
+    out.push_str("# HELP strangler_candidate_bypassed_total Requests meant for the candidate that the primary served because no candidate instance was available.\n");
+    out.push_str("# TYPE strangler_candidate_bypassed_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_candidate_bypassed_total{{route=\"{name}\"}} {}",
+            metrics.bypasses()
+        );
+    }
     out.push_str("# HELP strangler_route_weight Share of the route's traffic sent to its candidate, in percent.\n");
     out.push_str("# TYPE strangler_route_weight gauge\n");
     for (name, weight) in weights {
@@ -277,19 +308,33 @@ pub(crate) fn render_prometheus(
     }
     out.push_str("# HELP strangler_upstream_healthy 1 when the endpoint passes its health check (or has none).\n");
     out.push_str("# TYPE strangler_upstream_healthy gauge\n");
-    for (upstream, endpoint, healthy, _) in endpoints {
+    for gauge in endpoints {
         let _ = writeln!(
             out,
-            "strangler_upstream_healthy{{upstream=\"{upstream}\",endpoint=\"{endpoint}\"}} {}",
-            u8::from(*healthy)
+            "strangler_upstream_healthy{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream,
+            gauge.endpoint,
+            u8::from(gauge.healthy)
+        );
+    }
+    out.push_str("# HELP strangler_upstream_ejected 1 while outlier detection keeps the endpoint out of rotation.\n");
+    out.push_str("# TYPE strangler_upstream_ejected gauge\n");
+    for gauge in endpoints {
+        let _ = writeln!(
+            out,
+            "strangler_upstream_ejected{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream,
+            gauge.endpoint,
+            u8::from(gauge.ejected)
         );
     }
     out.push_str("# HELP strangler_upstream_outstanding Requests in flight to the endpoint.\n");
     out.push_str("# TYPE strangler_upstream_outstanding gauge\n");
-    for (upstream, endpoint, _, outstanding) in endpoints {
+    for gauge in endpoints {
         let _ = writeln!(
             out,
-            "strangler_upstream_outstanding{{upstream=\"{upstream}\",endpoint=\"{endpoint}\"}} {outstanding}"
+            "strangler_upstream_outstanding{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream, gauge.endpoint, gauge.outstanding
         );
     }
     let global = &registry.global;

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, ValidConfig};
 use crate::log::EventLog;
-use crate::metrics::{MetricsRegistry, render_prometheus};
+use crate::metrics::{EndpointGauge, MetricsRegistry, render_prometheus};
 use crate::split::Side;
 use crate::status::{
     EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, SideStatus, UpstreamStatus,
@@ -227,6 +227,7 @@ impl Shared {
                     .map(|endpoint| EndpointStatus {
                         address: endpoint.label.clone(),
                         healthy: endpoint.is_healthy(),
+                        ejected: endpoint.is_ejected(),
                         outstanding: endpoint.outstanding() as u64,
                     })
                     .collect(),
@@ -256,17 +257,16 @@ impl Shared {
             .collect::<BTreeMap<_, _>>()
             .into_iter()
             .collect();
-        let endpoints: Vec<(String, String, bool, usize)> = table
+        let endpoints: Vec<EndpointGauge> = table
             .upstreams
             .values()
             .flat_map(|upstream| {
-                upstream.endpoints.iter().map(|endpoint| {
-                    (
-                        upstream.name.clone(),
-                        endpoint.label.clone(),
-                        endpoint.is_healthy(),
-                        endpoint.outstanding(),
-                    )
+                upstream.endpoints.iter().map(|endpoint| EndpointGauge {
+                    upstream: upstream.name.clone(),
+                    endpoint: endpoint.label.clone(),
+                    healthy: endpoint.is_healthy(),
+                    ejected: endpoint.is_ejected(),
+                    outstanding: endpoint.outstanding(),
                 })
             })
             .collect();
@@ -302,6 +302,7 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
         candidate_side: side(Side::Candidate),
         fallback: !route.fallback_methods.is_empty(),
         fallbacks: route.metrics.fallbacks(),
+        bypasses: route.metrics.bypasses(),
         rate_limit: route
             .rate_limiter
             .as_ref()

@@ -48,6 +48,10 @@ pub struct RouteStatus {
     /// Requests the candidate failed and the primary answered.
     #[serde(default)]
     pub fallbacks: u64,
+    /// Requests meant for the candidate that the primary served because no candidate
+    /// instance was available.
+    #[serde(default)]
+    pub bypasses: u64,
     /// The route's rate limit, in words.
     #[serde(default)]
     pub rate_limit: Option<String>,
@@ -84,6 +88,9 @@ pub struct EndpointStatus {
     pub address: String,
     /// Passing its health check.
     pub healthy: bool,
+    /// Out of rotation after consecutive failures (outlier detection).
+    #[serde(default)]
+    pub ejected: bool,
     /// Requests in flight.
     pub outstanding: u64,
 }
@@ -173,7 +180,11 @@ impl ProxyStatus {
                     format!(
                         "{} {} ({} in flight)",
                         e.address,
-                        if e.healthy { "up" } else { "DOWN" },
+                        match (e.healthy, e.ejected) {
+                            (false, _) => "DOWN",
+                            (true, true) => "EJECTED",
+                            (true, false) => "up",
+                        },
                         e.outstanding
                     )
                 })

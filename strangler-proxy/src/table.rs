@@ -41,10 +41,18 @@ pub struct Route {
 
 impl Route {
     /// The side and upstream for one request.
+    ///
+    /// A candidate with no available instance (all failing their health check or ejected as
+    /// outliers) is bypassed: the primary serves, and the bypass is counted. A dead candidate
+    /// then costs clients nothing.
     pub fn choose(&self, headers: &HeaderMap) -> (Side, &Arc<Upstream>) {
         match &self.candidate {
             Some(candidate) => match choose_side(self.weight, self.sticky.as_ref(), headers) {
-                Side::Candidate => (Side::Candidate, candidate),
+                Side::Candidate if candidate.has_available() => (Side::Candidate, candidate),
+                Side::Candidate => {
+                    self.metrics.count_bypass();
+                    (Side::Primary, &self.primary)
+                }
                 Side::Primary => (Side::Primary, &self.primary),
             },
             None => (Side::Primary, &self.primary),

@@ -46,6 +46,16 @@ pub struct UpstreamConfig {
     pub(crate) health: Option<HealthCheck>,
     pub(crate) balance: Balance,
     pub(crate) preserve_host: bool,
+    pub(crate) outlier: Option<OutlierDetection>,
+}
+
+/// Passive outlier detection: `failures` failed requests in a row eject an instance for
+/// `ejection`, doubling on each repeat up to `max_ejection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutlierDetection {
+    pub(crate) failures: u32,
+    pub(crate) ejection: Duration,
+    pub(crate) max_ejection: Duration,
 }
 
 /// Where one instance listens: `http://host:port`.

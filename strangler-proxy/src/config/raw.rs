@@ -39,6 +39,16 @@ pub(crate) struct RawUpstream {
     pub balance: Option<Spanned<String>>,
     #[serde(default)]
     pub preserve_host: bool,
+    pub outlier: Option<Spanned<RawOutlier>>,
+}
+
+/// `outlier = { failures, ejection, max_ejection }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutlier {
+    pub failures: Option<Spanned<i64>>,
+    pub ejection: Option<Spanned<String>>,
+    pub max_ejection: Option<Spanned<String>>,
 }
 
 /// `health = { path, interval, timeout }`.

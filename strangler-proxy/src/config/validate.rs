@@ -13,7 +13,8 @@ use toml::Spanned;
 use super::raw::{RawConfig, RawMatch, RawRateLimit, RawRoute, RawUpstream};
 use super::{
     Balance, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck, Limits,
-    LogConfig, LogTarget, RateLimit, RouteConfig, StickyKey, Timeouts, UpstreamConfig, ValidConfig,
+    LogConfig, LogTarget, OutlierDetection, RateLimit, RouteConfig, StickyKey, Timeouts,
+    UpstreamConfig, ValidConfig,
 };
 use crate::route_match::{HeaderCondition, PathMatch, RouteMatch, parse_pattern};
 
@@ -399,12 +400,44 @@ impl Checker<'_> {
                 Balance::LeastOutstanding
             }
         };
+        let outlier = upstream.outlier.as_ref().map(|outlier| {
+            let raw_outlier = outlier.get_ref();
+            let failures = match &raw_outlier.failures {
+                None => 5,
+                Some(failures) => match u32::try_from(*failures.get_ref()) {
+                    Ok(count) if count > 0 => count,
+                    _ => {
+                        self.refuse_at(failures, "failures must be a whole number > 0".into());
+                        5
+                    }
+                },
+            };
+            let ejection = self.duration(
+                "ejection",
+                raw_outlier.ejection.as_ref(),
+                Duration::from_secs(10),
+            );
+            let max_ejection = self.duration(
+                "max_ejection",
+                raw_outlier.max_ejection.as_ref(),
+                Duration::from_secs(300).max(ejection),
+            );
+            if max_ejection < ejection {
+                self.refuse_at(outlier, "max_ejection must be at least ejection".into());
+            }
+            OutlierDetection {
+                failures,
+                ejection,
+                max_ejection,
+            }
+        });
         (self.problems.len() == before).then(|| UpstreamConfig {
             name: name.to_owned(),
             endpoints,
             health,
             balance,
             preserve_host: upstream.preserve_host,
+            outlier,
         })
     }
 

@@ -8,6 +8,7 @@ mod forwarding;
 mod health;
 mod limits;
 mod no_request_lost;
+mod outlier;
 mod reload;
 mod routing;
 mod support;
