@@ -169,6 +169,8 @@ pub(crate) async fn handle(
         match retry {
             Some(copy) if first.failed() => {
                 // The candidate failed an idempotent, bodiless request: the primary answers.
+                // The failure still counts against the candidate's rollback rule.
+                watch_candidate(&shared, &decision, true, started.elapsed());
                 decision.route.metrics.count_fallback();
                 decision = Decision {
                     side: Side::Primary,
@@ -204,6 +206,14 @@ pub(crate) async fn handle(
         .metrics
         .side(decision.side)
         .record(status.as_u16(), latency, attempt.failure);
+    if decision.side == Side::Candidate && attempt.failure != Some(ProxyFailure::Throttled) {
+        let failed = status.is_server_error()
+            || matches!(
+                attempt.failure,
+                Some(ProxyFailure::Connect | ProxyFailure::Upstream | ProxyFailure::Timeout)
+            );
+        watch_candidate(&shared, &decision, failed, latency);
+    }
     if let Some((method, path)) = logged {
         shared.log.access(&AccessRecord {
             time: crate::ids::now_rfc3339(),
@@ -222,6 +232,20 @@ pub(crate) async fn handle(
         });
     }
     Ok(attempt.response)
+}
+
+/// Feeds one candidate outcome to the route's rollback rule and acts on a breach.
+fn watch_candidate(
+    shared: &Shared,
+    decision: &Decision,
+    failed: bool,
+    latency: std::time::Duration,
+) {
+    if let Some(watch) = &decision.route.rollback {
+        if let Some(breach) = watch.record(failed, latency) {
+            shared.breach(&decision.route.name, breach);
+        }
+    }
 }
 
 /// Why a request must not be forwarded at all, if it must not: this is a reverse proxy, so it

@@ -20,6 +20,7 @@ mod ids;
 pub mod log;
 pub mod metrics;
 pub mod pool;
+pub mod rollback;
 pub mod route_match;
 pub mod serve;
 pub mod server;

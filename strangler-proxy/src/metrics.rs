@@ -130,6 +130,7 @@ pub struct RouteMetrics {
     candidate: SideMetrics,
     fallbacks: AtomicU64,
     bypasses: AtomicU64,
+    breaches: AtomicU64,
 }
 
 impl RouteMetrics {
@@ -155,6 +156,16 @@ impl RouteMetrics {
     /// instance was available.
     pub fn count_bypass(&self) {
         self.bypasses.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a firing of the route's rollback rule.
+    pub fn count_breach(&self) {
+        self.breaches.fetch_add(1, Relaxed);
+    }
+
+    /// Times the route's rollback rule fired.
+    pub fn breaches(&self) -> u64 {
+        self.breaches.load(Relaxed)
     }
 
     /// Requests that bypassed an unavailable candidate.
@@ -299,6 +310,15 @@ pub(crate) fn render_prometheus(
             out,
             "strangler_candidate_bypassed_total{{route=\"{name}\"}} {}",
             metrics.bypasses()
+        );
+    }
+    out.push_str("# HELP strangler_rollback_breaches_total Times the route's rollback rule fired (rollback or freeze).\n");
+    out.push_str("# TYPE strangler_rollback_breaches_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_rollback_breaches_total{{route=\"{name}\"}} {}",
+            metrics.breaches()
         );
     }
     out.push_str("# HELP strangler_route_weight Share of the route's traffic sent to its candidate, in percent.\n");

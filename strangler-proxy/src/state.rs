@@ -15,9 +15,11 @@ use arc_swap::ArcSwap;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+use crate::config::BreachAction;
 use crate::config::{ConfigError, ValidConfig};
 use crate::log::EventLog;
 use crate::metrics::{EndpointGauge, MetricsRegistry, render_prometheus};
+use crate::rollback::{Breach, RollbackRegistry};
 use crate::split::Side;
 use crate::status::{
     EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, SideStatus, UpstreamStatus,
@@ -57,6 +59,8 @@ struct Control {
     version: u64,
     health_tasks: Vec<JoinHandle<()>>,
     last_reload_error: Option<String>,
+    /// Routes whose rollback rule fired, and why; cleared when an operator sets the weight.
+    breaches: BTreeMap<String, String>,
 }
 
 /// Everything the request path and the admin API share.
@@ -68,6 +72,7 @@ pub(crate) struct Shared {
     pub source: Option<PathBuf>,
     endpoints: EndpointRegistry,
     limiters: LimiterRegistry,
+    rollbacks: RollbackRegistry,
     control: Mutex<Control>,
 }
 
@@ -79,8 +84,11 @@ impl Shared {
     ) -> Arc<Shared> {
         let endpoints = EndpointRegistry::default();
         let limiters = LimiterRegistry::default();
+        let rollbacks = RollbackRegistry::default();
         let weights = file_weights(&config);
-        let table = RoutingTable::build(&config, &weights, 1, &metrics, &endpoints, &limiters);
+        let table = RoutingTable::build(
+            &config, &weights, 1, &metrics, &endpoints, &limiters, &rollbacks,
+        );
         let health_tasks = spawn_health_checks(&table.upstreams);
         Arc::new(Shared {
             table: ArcSwap::from_pointee(table),
@@ -90,12 +98,14 @@ impl Shared {
             log,
             endpoints,
             limiters,
+            rollbacks,
             control: Mutex::new(Control {
                 config: Arc::new(config),
                 weights,
                 version: 1,
                 health_tasks,
                 last_reload_error: None,
+                breaches: BTreeMap::new(),
             }),
         })
     }
@@ -117,6 +127,8 @@ impl Shared {
             return Err(WeightError::NoCandidate(route.to_owned()));
         }
         let weight = weight as u8;
+        control.breaches.remove(route);
+        self.rollbacks.clear(route);
         let previous = control.weights.insert(route.to_owned(), weight);
         control.version += 1;
         let table = RoutingTable::build(
@@ -126,6 +138,7 @@ impl Shared {
             &self.metrics,
             &self.endpoints,
             &self.limiters,
+            &self.rollbacks,
         );
         self.table.store(Arc::new(table));
         self.log.event(
@@ -133,6 +146,40 @@ impl Shared {
             json!({"route": route, "from": previous, "to": weight, "version": control.version}),
         );
         Ok(control.version)
+    }
+
+    /// Acts on a broken rollback rule, once per breach: `rollback` sets the weight to 0,
+    /// `freeze` holds it; both are logged and shown until an operator sets the weight.
+    pub(crate) fn breach(&self, route: &str, breach: Breach) {
+        let mut control = self.control();
+        if control.breaches.contains_key(route) {
+            return;
+        }
+        let weight = control.weights.get(route).copied().unwrap_or(0);
+        if breach.action == BreachAction::Rollback && weight > 0 {
+            control.weights.insert(route.to_owned(), 0);
+            control.version += 1;
+            let table = RoutingTable::build(
+                &control.config,
+                &control.weights,
+                control.version,
+                &self.metrics,
+                &self.endpoints,
+                &self.limiters,
+                &self.rollbacks,
+            );
+            self.table.store(Arc::new(table));
+        }
+        self.metrics.route(route).count_breach();
+        let action = breach.action.as_str();
+        control.breaches.insert(
+            route.to_owned(),
+            format!("{action} at weight {weight}: {}", breach.reason),
+        );
+        self.log.event(
+            action,
+            json!({"route": route, "weight_was": weight, "reason": breach.reason, "version": control.version}),
+        );
     }
 
     /// Re-reads the config file; on success swaps the table and returns its version.
@@ -182,6 +229,7 @@ impl Shared {
             &self.metrics,
             &self.endpoints,
             &self.limiters,
+            &self.rollbacks,
         );
         for task in control.health_tasks.drain(..) {
             task.abort();
@@ -209,12 +257,19 @@ impl Shared {
     /// The JSON status the admin API serves.
     pub(crate) fn status(&self) -> ProxyStatus {
         let table = self.table.load_full();
-        let last_error = self.control().last_reload_error.clone();
+        let (last_error, breaches) = {
+            let control = self.control();
+            (control.last_reload_error.clone(), control.breaches.clone())
+        };
         let routes = table
             .routes
             .iter()
             .chain(std::iter::once(&table.default))
-            .map(|route| route_status(route))
+            .map(|route| {
+                let mut status = route_status(route);
+                status.breach = breaches.get(&route.name).cloned();
+                status
+            })
             .collect();
         let upstreams = table
             .upstreams
@@ -307,6 +362,8 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
             .rate_limiter
             .as_ref()
             .map(|limiter| limiter.describe()),
+        breach: None,
+        breaches: route.metrics.breaches(),
     }
 }
 

@@ -55,6 +55,13 @@ pub struct RouteStatus {
     /// The route's rate limit, in words.
     #[serde(default)]
     pub rate_limit: Option<String>,
+    /// Set when the rollback rule fired (`rollback at weight 25: error rate ...`), until an
+    /// operator sets the weight again.
+    #[serde(default)]
+    pub breach: Option<String>,
+    /// Times the rollback rule fired.
+    #[serde(default)]
+    pub breaches: u64,
 }
 
 /// Counters of one side of a route.
@@ -190,6 +197,11 @@ impl ProxyStatus {
                 })
                 .collect();
             let _ = writeln!(out, "upstream {}: {}", upstream.name, endpoints.join(", "));
+        }
+        for route in &self.routes {
+            if let Some(breach) = &route.breach {
+                let _ = writeln!(out, "route {}: {breach}", route.name);
+            }
         }
         let _ = writeln!(
             out,

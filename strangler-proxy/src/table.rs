@@ -11,6 +11,7 @@ use http::{HeaderMap, Method};
 
 use crate::config::{DEFAULT_ROUTE, Limits, StickyKey, Timeouts, ValidConfig};
 use crate::metrics::{MetricsRegistry, RouteMetrics};
+use crate::rollback::{RollbackRegistry, RollbackWatch};
 use crate::route_match::RouteMatch;
 use crate::split::{Side, choose_side};
 use crate::throttle::{LimiterRegistry, RateLimiter};
@@ -37,6 +38,8 @@ pub struct Route {
     pub fallback_methods: Vec<Method>,
     /// The route's token buckets, if it is rate limited.
     pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// The candidate's sliding window, if the route has a rollback rule.
+    pub rollback: Option<Arc<RollbackWatch>>,
 }
 
 impl Route {
@@ -86,6 +89,7 @@ impl RoutingTable {
         metrics: &MetricsRegistry,
         endpoints: &EndpointRegistry,
         limiters: &LimiterRegistry,
+        rollbacks: &RollbackRegistry,
     ) -> RoutingTable {
         let upstreams: BTreeMap<String, Arc<Upstream>> = config
             .upstreams
@@ -117,6 +121,10 @@ impl RoutingTable {
                         .rate_limit
                         .as_ref()
                         .map(|limit| limiters.get(&route.name, limit)),
+                    rollback: route
+                        .rollback
+                        .as_ref()
+                        .map(|rule| rollbacks.get(&route.name, rule)),
                 })
             })
             .collect();
@@ -130,6 +138,7 @@ impl RoutingTable {
             metrics: metrics.route(DEFAULT_ROUTE),
             fallback_methods: Vec::new(),
             rate_limiter: None,
+            rollback: None,
         });
         RoutingTable {
             version,
@@ -215,6 +224,7 @@ primary = "mono"
             &MetricsRegistry::default(),
             &EndpointRegistry::default(),
             &LimiterRegistry::default(),
+            &RollbackRegistry::default(),
         );
         let mut beta = HeaderMap::new();
         beta.insert("x-beta", "yes".parse().expect("value"));

@@ -89,7 +89,7 @@ pub enum Balance {
 }
 
 /// One `[[routes]]` entry, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RouteConfig {
     pub(crate) name: String,
     pub(crate) matcher: RouteMatch,
@@ -101,6 +101,37 @@ pub struct RouteConfig {
     pub(crate) fallback_methods: Vec<http::Method>,
     /// Token bucket in front of the route.
     pub(crate) rate_limit: Option<RateLimit>,
+    /// When to take traffic away from a misbehaving candidate.
+    pub(crate) rollback: Option<RollbackRule>,
+}
+
+/// A route's automatic rollback rule, judged on the candidate's outcomes over `window`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackRule {
+    pub(crate) max_error_rate: Option<f64>,
+    pub(crate) max_p99_ms: Option<u64>,
+    pub(crate) window: Duration,
+    pub(crate) min_requests: u64,
+    pub(crate) on_breach: BreachAction,
+}
+
+/// What a broken rollback rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreachAction {
+    /// Weight to 0 until an operator moves it again.
+    Rollback,
+    /// Hold the weight and alert.
+    Freeze,
+}
+
+impl BreachAction {
+    /// `rollback` or `freeze`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreachAction::Rollback => "rollback",
+            BreachAction::Freeze => "freeze",
+        }
+    }
 }
 
 /// A route's rate limit: `rate` requests per `per`, bursts up to `burst`, one bucket per `key`

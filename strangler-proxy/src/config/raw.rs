@@ -73,6 +73,7 @@ pub(crate) struct RawRoute {
     pub sticky: Option<Spanned<RawSticky>>,
     pub fallback: Option<Spanned<bool>>,
     pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub rollback: Option<Spanned<RawRollback>>,
     pub idempotent_methods: Option<Spanned<Vec<String>>>,
 }
 
@@ -146,4 +147,15 @@ pub(crate) struct RawRateLimit {
     pub per: Option<Spanned<String>>,
     pub burst: Option<Spanned<i64>>,
     pub key: Option<Spanned<RawSticky>>,
+}
+
+/// `rollback = { max_error_rate, max_p99_ms, window, min_requests, on_breach }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRollback {
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<i64>,
+    pub window: Option<Spanned<String>>,
+    pub min_requests: Option<i64>,
+    pub on_breach: Option<String>,
 }

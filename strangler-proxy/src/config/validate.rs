@@ -10,11 +10,11 @@ use http::uri::Scheme;
 use http::{HeaderName, HeaderValue, Method, Uri};
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawMatch, RawRateLimit, RawRoute, RawUpstream};
+use super::raw::{RawConfig, RawMatch, RawRateLimit, RawRollback, RawRoute, RawUpstream};
 use super::{
-    Balance, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck, Limits,
-    LogConfig, LogTarget, OutlierDetection, RateLimit, RouteConfig, StickyKey, Timeouts,
-    UpstreamConfig, ValidConfig,
+    Balance, BreachAction, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck,
+    Limits, LogConfig, LogTarget, OutlierDetection, RateLimit, RollbackRule, RouteConfig,
+    StickyKey, Timeouts, UpstreamConfig, ValidConfig,
 };
 use crate::route_match::{HeaderCondition, PathMatch, RouteMatch, parse_pattern};
 
@@ -527,6 +527,10 @@ impl Checker<'_> {
             .rate_limit
             .as_ref()
             .and_then(|limit| self.rate_limit(limit));
+        let rollback = route
+            .rollback
+            .as_ref()
+            .and_then(|rule| self.rollback(rule, route));
         (self.problems.len() == before).then(|| RouteConfig {
             name: name.clone(),
             matcher: matcher.expect("no problem recorded means the match is valid"),
@@ -536,6 +540,81 @@ impl Checker<'_> {
             sticky,
             fallback_methods,
             rate_limit,
+            rollback,
+        })
+    }
+
+    fn rollback(
+        &mut self,
+        spanned: &Spanned<RawRollback>,
+        route: &RawRoute,
+    ) -> Option<RollbackRule> {
+        let raw = spanned.get_ref();
+        if route.candidate.is_none() {
+            self.refuse_at(
+                spanned,
+                "rollback needs a candidate upstream to roll back from".into(),
+            );
+            return None;
+        }
+        if raw.max_error_rate.is_none() && raw.max_p99_ms.is_none() {
+            self.refuse_at(
+                spanned,
+                "rollback needs max_error_rate, max_p99_ms or both".into(),
+            );
+            return None;
+        }
+        if raw
+            .max_error_rate
+            .is_some_and(|rate| !(0.0..=1.0).contains(&rate))
+        {
+            self.refuse_at(
+                spanned,
+                "max_error_rate is a fraction between 0 and 1, e.g. 0.02".into(),
+            );
+            return None;
+        }
+        let max_p99_ms = match raw.max_p99_ms.map(u64::try_from) {
+            None => None,
+            Some(Ok(ms)) if ms > 0 => Some(ms),
+            Some(_) => {
+                self.refuse_at(
+                    spanned,
+                    "max_p99_ms must be a whole number of milliseconds > 0".into(),
+                );
+                return None;
+            }
+        };
+        let window = self.duration("window", raw.window.as_ref(), Duration::from_secs(30));
+        if window < Duration::from_secs(1) || window > Duration::from_secs(600) {
+            self.refuse_at(spanned, "window must be between 1s and 10m".into());
+            return None;
+        }
+        let min_requests = match raw.min_requests.map(u64::try_from) {
+            None => 50,
+            Some(Ok(count)) if count > 0 => count,
+            Some(_) => {
+                self.refuse_at(spanned, "min_requests must be a whole number > 0".into());
+                return None;
+            }
+        };
+        let on_breach = match raw.on_breach.as_deref() {
+            None | Some("rollback") => BreachAction::Rollback,
+            Some("freeze") => BreachAction::Freeze,
+            Some(other) => {
+                self.refuse_at(
+                    spanned,
+                    format!("on_breach = `{other}`: use `rollback` or `freeze`"),
+                );
+                return None;
+            }
+        };
+        Some(RollbackRule {
+            max_error_rate: raw.max_error_rate,
+            max_p99_ms,
+            window,
+            min_requests,
+            on_breach,
         })
     }
 

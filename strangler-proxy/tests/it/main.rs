@@ -10,6 +10,7 @@ mod limits;
 mod no_request_lost;
 mod outlier;
 mod reload;
+mod rollback;
 mod routing;
 mod support;
 mod throttle;
