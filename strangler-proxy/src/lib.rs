@@ -31,7 +31,9 @@ pub mod table;
 pub mod throttle;
 pub mod upstream;
 
-pub use admin::{AdminClient, AdminError, BlockingAdminClient};
+pub use admin::{
+    AdminClient, AdminError, BlockingAdminClient, CutoverPlan, PlanEvent, PlanOutcome, run_plan,
+};
 pub use config::{ConfigError, ValidConfig};
 pub use server::{Proxy, ProxyOptions, RunningProxy, ShutdownReport, StartError};
 pub use split::Side;

@@ -13,6 +13,7 @@
 //! needs `Authorization: Bearer TOKEN`.
 
 mod client;
+mod plan;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use client::{AdminClient, AdminError, BlockingAdminClient};
+pub use plan::{CutoverPlan, PlanEvent, PlanOutcome, run_plan};
 
 use crate::body::ProxyBody;
 use crate::forward::json_response;

@@ -9,6 +9,7 @@ mod health;
 mod limits;
 mod no_request_lost;
 mod outlier;
+mod progressive;
 mod reload;
 mod rollback;
 mod routing;
