@@ -18,17 +18,20 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, StatusCode, Version};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
-use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
+use crate::body::{LimitedBody, ProxyBody, RequestBodyError, TeeBody};
 use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
 use crate::pool::PoolError;
+use crate::shadow::SHADOW_BODY_LIMIT;
 use crate::split::Side;
 use crate::state::Shared;
 use crate::table::{Route, RoutingTable};
@@ -164,8 +167,48 @@ pub(crate) async fn handle(
         local_failure(&decision, ProxyFailure::BodyTooLarge, &request_id, None)
     } else {
         let retry = fallback_copy(&decision, &parts, &body);
-        let body = LimitedBody::new(body, table.limits.max_body_bytes);
-        let first = forward_to(&table, &decision, parts, body, client, &request_id).await;
+        let limit = table.limits.max_body_bytes;
+        let (body, mirror) = match shadow_copy(&decision, &parts) {
+            None => (LimitedBody::new(body, limit), None),
+            Some(copy) if body.is_end_stream() => {
+                (LimitedBody::new(body, limit), Some((copy, Bytes::new())))
+            }
+            Some(copy)
+                if declared_length(&parts.headers)
+                    .is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
+            {
+                // Small enough to mirror: read it first, then send the same bytes to both.
+                match Limited::new(body, SHADOW_BODY_LIMIT).collect().await {
+                    Ok(collected) => {
+                        let bytes = collected.to_bytes();
+                        (LimitedBody::from_bytes(bytes.clone()), Some((copy, bytes)))
+                    }
+                    Err(_) => {
+                        return Ok(json_response(
+                            StatusCode::BAD_REQUEST,
+                            json!({"error": "bad_request", "reason": "the request body could not be read"}),
+                        ));
+                    }
+                }
+            }
+            Some(_) => {
+                decision.route.metrics.shadow.skipped.fetch_add(1, Relaxed);
+                (LimitedBody::new(body, limit), None)
+            }
+        };
+        let mut first = forward_to(&table, &decision, parts, body, client, &request_id).await;
+        if let Some((copy, bytes)) = mirror {
+            first = start_mirror(
+                &shared,
+                &table,
+                &decision,
+                first,
+                copy,
+                bytes,
+                client,
+                &request_id,
+            );
+        }
         match retry {
             Some(copy) if first.failed() => {
                 // The candidate failed an idempotent, bodiless request: the primary answers.
@@ -232,6 +275,87 @@ pub(crate) async fn handle(
         });
     }
     Ok(attempt.response)
+}
+
+/// A copy of the request to mirror, when the route shadows and this request qualifies.
+fn shadow_copy(decision: &Decision, parts: &http::request::Parts) -> Option<http::request::Parts> {
+    let rule = decision.route.shadow.as_ref()?;
+    if decision.side != Side::Primary || decision.route.candidate.is_none() {
+        return None;
+    }
+    if !crate::shadow::wanted(rule, &parts.method) {
+        return None;
+    }
+    crate::shadow::copy_parts(parts)
+}
+
+/// Starts the mirror of a request the primary answered: its body is copied as it streams to
+/// the client, and the comparison runs in its own task. Never delays the client.
+#[allow(clippy::too_many_arguments)]
+fn start_mirror(
+    shared: &Shared,
+    table: &RoutingTable,
+    decision: &Decision,
+    attempt: Attempt,
+    copy: http::request::Parts,
+    body: Bytes,
+    client: SocketAddr,
+    request_id: &str,
+) -> Attempt {
+    let (Some(rule), Some(candidate)) = (&decision.route.shadow, &decision.route.candidate) else {
+        return attempt;
+    };
+    if attempt.failure.is_some() {
+        return attempt;
+    }
+    let Ok(permit) = shared.shadow_permits.clone().try_acquire_owned() else {
+        decision.route.metrics.shadow.dropped.fetch_add(1, Relaxed);
+        return attempt;
+    };
+    let Attempt {
+        response,
+        failure,
+        endpoint,
+        fell_back,
+    } = attempt;
+    let (head, body_out) = response.into_parts();
+    let ProxyBody::Upstream(pooled) = body_out else {
+        return Attempt {
+            response: Response::from_parts(head, body_out),
+            failure,
+            endpoint,
+            fell_back,
+        };
+    };
+    let (done, primary_body) = tokio::sync::oneshot::channel();
+    let mirror = crate::shadow::Mirror {
+        route: decision.route.name.clone(),
+        request_id: request_id.to_owned(),
+        rule: rule.clone(),
+        candidate: candidate.clone(),
+        parts: copy,
+        body,
+        client,
+        connect_timeout: table.timeouts.connect,
+        permit,
+    };
+    tokio::spawn(crate::shadow::run(
+        mirror,
+        head.status,
+        head.headers.clone(),
+        primary_body,
+        decision.route.metrics.shadow.clone(),
+        shared.diffs.clone(),
+    ));
+    Attempt {
+        response: Response::from_parts(
+            head,
+            ProxyBody::Teed(Box::new(TeeBody::new(pooled, SHADOW_BODY_LIMIT, done))),
+        ),
+        failure,
+        endpoint,
+        fell_back,
+    }
 }
 
 /// Feeds one candidate outcome to the route's rollback rule and acts on a breach.
@@ -461,7 +585,7 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-fn add_forwarding_headers(
+pub(crate) fn add_forwarding_headers(
     headers: &mut HeaderMap,
     client: SocketAddr,
     original_host: Option<HeaderValue>,

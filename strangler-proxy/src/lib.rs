@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod body;
 pub mod config;
+pub mod diff;
 pub mod forward;
 mod ids;
 pub mod log;
@@ -24,6 +25,7 @@ pub mod rollback;
 pub mod route_match;
 pub mod serve;
 pub mod server;
+pub mod shadow;
 pub mod split;
 pub mod state;
 pub mod status;

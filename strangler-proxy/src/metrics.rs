@@ -131,6 +131,8 @@ pub struct RouteMetrics {
     fallbacks: AtomicU64,
     bypasses: AtomicU64,
     breaches: AtomicU64,
+    /// Shadow comparison counters (shared with mirror tasks).
+    pub shadow: Arc<crate::shadow::ShadowMetrics>,
 }
 
 impl RouteMetrics {
@@ -320,6 +322,23 @@ pub(crate) fn render_prometheus(
             "strangler_rollback_breaches_total{{route=\"{name}\"}} {}",
             metrics.breaches()
         );
+    }
+    out.push_str("# HELP strangler_shadow_total Shadow mirrors by outcome: compared, matched, dropped (too many in flight), skipped (body too large).\n");
+    out.push_str("# TYPE strangler_shadow_total counter\n");
+    for (name, metrics) in &routes {
+        let shadow = &metrics.shadow;
+        for (outcome, value) in [
+            ("compared", &shadow.compared),
+            ("matched", &shadow.matched),
+            ("dropped", &shadow.dropped),
+            ("skipped", &shadow.skipped),
+        ] {
+            let _ = writeln!(
+                out,
+                "strangler_shadow_total{{route=\"{name}\",outcome=\"{outcome}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
     }
     out.push_str("# HELP strangler_route_weight Share of the route's traffic sent to its candidate, in percent.\n");
     out.push_str("# TYPE strangler_route_weight gauge\n");

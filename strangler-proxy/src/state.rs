@@ -17,12 +17,14 @@ use tokio::task::JoinHandle;
 
 use crate::config::BreachAction;
 use crate::config::{ConfigError, ValidConfig};
+use crate::diff::DiffStore;
 use crate::log::EventLog;
 use crate::metrics::{EndpointGauge, MetricsRegistry, render_prometheus};
 use crate::rollback::{Breach, RollbackRegistry};
 use crate::split::Side;
 use crate::status::{
-    EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, SideStatus, UpstreamStatus,
+    EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, ShadowStatus, SideStatus,
+    UpstreamStatus,
 };
 use crate::table::{Route, RoutingTable};
 use crate::throttle::LimiterRegistry;
@@ -70,6 +72,10 @@ pub(crate) struct Shared {
     pub log: EventLog,
     pub admin_token: Option<String>,
     pub source: Option<PathBuf>,
+    /// Newest shadow differences.
+    pub diffs: Arc<DiffStore>,
+    /// Bounds the mirrors in flight.
+    pub shadow_permits: Arc<tokio::sync::Semaphore>,
     endpoints: EndpointRegistry,
     limiters: LimiterRegistry,
     rollbacks: RollbackRegistry,
@@ -94,6 +100,8 @@ impl Shared {
             table: ArcSwap::from_pointee(table),
             admin_token: config.admin_token.clone(),
             source: config.source.clone(),
+            diffs: Arc::default(),
+            shadow_permits: Arc::new(tokio::sync::Semaphore::new(crate::shadow::MAX_IN_FLIGHT)),
             metrics,
             log,
             endpoints,
@@ -364,6 +372,15 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
             .map(|limiter| limiter.describe()),
         breach: None,
         breaches: route.metrics.breaches(),
+        shadow: route.shadow.as_ref().map(|_| {
+            let counters = &route.metrics.shadow;
+            ShadowStatus {
+                compared: counters.compared.load(Relaxed),
+                matched: counters.matched.load(Relaxed),
+                dropped: counters.dropped.load(Relaxed),
+                skipped: counters.skipped.load(Relaxed),
+            }
+        }),
     }
 }
 

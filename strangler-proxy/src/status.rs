@@ -62,6 +62,29 @@ pub struct RouteStatus {
     /// Times the rollback rule fired.
     #[serde(default)]
     pub breaches: u64,
+    /// Shadow comparison counters, when the route shadows.
+    #[serde(default)]
+    pub shadow: Option<ShadowStatus>,
+}
+
+/// Shadow counters of a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowStatus {
+    /// Pairs compared.
+    pub compared: u64,
+    /// Of which identical.
+    pub matched: u64,
+    /// Mirrors dropped under pressure.
+    pub dropped: u64,
+    /// Mirrors skipped (request body too large or unsized).
+    pub skipped: u64,
+}
+
+impl ShadowStatus {
+    /// Share of compared pairs that matched, in percent.
+    pub fn match_rate(&self) -> Option<f64> {
+        (self.compared > 0).then(|| self.matched as f64 * 100.0 / self.compared as f64)
+    }
 }
 
 /// Counters of one side of a route.
@@ -128,6 +151,7 @@ impl ProxyStatus {
                 "5XX P/C",
                 "P99 MS P/C",
                 "FALLBACKS",
+                "SHADOW MATCH",
             ]
             .map(String::from),
         ];
@@ -158,9 +182,16 @@ impl ProxyStatus {
                 } else {
                     "-".to_owned()
                 },
+                match &route.shadow {
+                    None => "-".to_owned(),
+                    Some(shadow) => match shadow.match_rate() {
+                        Some(rate) => format!("{rate:.1}% of {}", shadow.compared),
+                        None => "0 compared".to_owned(),
+                    },
+                },
             ]);
         }
-        let mut widths = [0usize; 10];
+        let mut widths = [0usize; 11];
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::config::{DEFAULT_ROUTE, Limits, StickyKey, Timeouts, ValidConfig};
+use crate::config::{DEFAULT_ROUTE, Limits, ShadowRule, StickyKey, Timeouts, ValidConfig};
 use crate::metrics::{MetricsRegistry, RouteMetrics};
 use crate::rollback::{RollbackRegistry, RollbackWatch};
 use crate::route_match::RouteMatch;
@@ -40,6 +40,8 @@ pub struct Route {
     pub rate_limiter: Option<Arc<RateLimiter>>,
     /// The candidate's sliding window, if the route has a rollback rule.
     pub rollback: Option<Arc<RollbackWatch>>,
+    /// Shadow settings, if the route mirrors to its candidate.
+    pub shadow: Option<ShadowRule>,
 }
 
 impl Route {
@@ -125,6 +127,7 @@ impl RoutingTable {
                         .rollback
                         .as_ref()
                         .map(|rule| rollbacks.get(&route.name, rule)),
+                    shadow: route.shadow.clone(),
                 })
             })
             .collect();
@@ -139,6 +142,7 @@ impl RoutingTable {
             fallback_methods: Vec::new(),
             rate_limiter: None,
             rollback: None,
+            shadow: None,
         });
         RoutingTable {
             version,

@@ -103,6 +103,21 @@ pub struct RouteConfig {
     pub(crate) rate_limit: Option<RateLimit>,
     /// When to take traffic away from a misbehaving candidate.
     pub(crate) rollback: Option<RollbackRule>,
+    /// Mirror primary-served requests to the candidate and compare.
+    pub(crate) shadow: Option<ShadowRule>,
+}
+
+/// A route's shadow settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowRule {
+    /// Share of eligible requests mirrored, 0-1.
+    pub(crate) sample: f64,
+    /// Mirror writes too (the candidate must have its own store).
+    pub(crate) writes: bool,
+    /// What to compare.
+    pub(crate) diff: crate::diff::DiffRule,
+    /// How long a mirror may take.
+    pub(crate) timeout: Duration,
 }
 
 /// A route's automatic rollback rule, judged on the candidate's outcomes over `window`.

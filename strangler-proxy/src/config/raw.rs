@@ -74,6 +74,7 @@ pub(crate) struct RawRoute {
     pub fallback: Option<Spanned<bool>>,
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     pub rollback: Option<Spanned<RawRollback>>,
+    pub shadow: Option<Spanned<RawShadow>>,
     pub idempotent_methods: Option<Spanned<Vec<String>>>,
 }
 
@@ -158,4 +159,18 @@ pub(crate) struct RawRollback {
     pub window: Option<Spanned<String>>,
     pub min_requests: Option<i64>,
     pub on_breach: Option<String>,
+}
+
+/// `shadow = { sample, writes, headers, ignore, timeout }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawShadow {
+    pub sample: Option<f64>,
+    #[serde(default)]
+    pub writes: bool,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    pub timeout: Option<Spanned<String>>,
 }

@@ -10,11 +10,13 @@ use http::uri::Scheme;
 use http::{HeaderName, HeaderValue, Method, Uri};
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawMatch, RawRateLimit, RawRollback, RawRoute, RawUpstream};
+use super::raw::{
+    RawConfig, RawMatch, RawRateLimit, RawRollback, RawRoute, RawShadow, RawUpstream,
+};
 use super::{
     Balance, BreachAction, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck,
     Limits, LogConfig, LogTarget, OutlierDetection, RateLimit, RollbackRule, RouteConfig,
-    StickyKey, Timeouts, UpstreamConfig, ValidConfig,
+    ShadowRule, StickyKey, Timeouts, UpstreamConfig, ValidConfig,
 };
 use crate::route_match::{HeaderCondition, PathMatch, RouteMatch, parse_pattern};
 
@@ -531,6 +533,10 @@ impl Checker<'_> {
             .rollback
             .as_ref()
             .and_then(|rule| self.rollback(rule, route));
+        let shadow = route
+            .shadow
+            .as_ref()
+            .and_then(|rule| self.shadow(rule, route));
         (self.problems.len() == before).then(|| RouteConfig {
             name: name.clone(),
             matcher: matcher.expect("no problem recorded means the match is valid"),
@@ -541,6 +547,50 @@ impl Checker<'_> {
             fallback_methods,
             rate_limit,
             rollback,
+            shadow,
+        })
+    }
+
+    fn shadow(&mut self, spanned: &Spanned<RawShadow>, route: &RawRoute) -> Option<ShadowRule> {
+        let raw = spanned.get_ref();
+        if route.candidate.is_none() {
+            self.refuse_at(
+                spanned,
+                "shadow needs a candidate upstream to mirror to".into(),
+            );
+            return None;
+        }
+        let sample = raw.sample.unwrap_or(1.0);
+        if !(sample > 0.0 && sample <= 1.0) {
+            self.refuse_at(spanned, "sample is a fraction in (0, 1], e.g. 0.1".into());
+            return None;
+        }
+        let mut headers = Vec::new();
+        for name in &raw.headers {
+            match HeaderName::from_bytes(name.as_bytes()) {
+                Ok(header) => headers.push(header),
+                Err(_) => {
+                    self.refuse_at(spanned, format!("`{name}` is not a valid header name"));
+                    return None;
+                }
+            }
+        }
+        if let Some(bad) = raw.ignore.iter().find(|p| !p.starts_with('/')) {
+            self.refuse_at(
+                spanned,
+                format!("ignore entry `{bad}` must be a JSON pointer starting with `/`"),
+            );
+            return None;
+        }
+        let timeout = self.duration("timeout", raw.timeout.as_ref(), Duration::from_secs(5));
+        Some(ShadowRule {
+            sample,
+            writes: raw.writes,
+            diff: crate::diff::DiffRule {
+                headers,
+                ignore: raw.ignore.clone(),
+            },
+            timeout,
         })
     }
 

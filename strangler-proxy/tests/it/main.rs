@@ -13,5 +13,6 @@ mod progressive;
 mod reload;
 mod rollback;
 mod routing;
+mod shadow;
 mod support;
 mod throttle;

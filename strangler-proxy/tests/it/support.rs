@@ -124,6 +124,13 @@ async fn answer(
     hits.fetch_add(1, Relaxed);
     if request
         .headers()
+        .get("x-hang-on")
+        .is_some_and(|v| v == name)
+    {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    if request
+        .headers()
         .get("x-fail-on")
         .is_some_and(|v| v == name)
     {

@@ -1,0 +1,182 @@
+//! Shadow traffic: requests the primary serves on a `shadow` route are also sent to the
+//! candidate, off the request path, and the two responses are compared.
+//!
+//! The client only ever waits for the primary. The mirror runs in its own task with its own
+//! timeout; at most [`MAX_IN_FLIGHT`] mirrors run at once and the rest are dropped and counted.
+//! A request body is mirrored when it is at most [`SHADOW_BODY_LIMIT`] bytes (it is read before
+//! the primary gets it); a larger or unsized one is served normally and its mirror skipped and
+//! counted. Every mirrored request carries `x-strangler-shadow: 1`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::uri::PathAndQuery;
+use http::{HeaderName, Method, Request, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Limited};
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
+
+use crate::body::LimitedBody;
+use crate::config::ShadowRule;
+use crate::diff::{DiffSample, DiffStore, Observed, compare, redacted_headers};
+use crate::forward::{add_forwarding_headers, remove_hop_by_hop};
+use crate::ids::{now_rfc3339, random_u64};
+use crate::upstream::Upstream;
+
+/// Mirrors running at once; more are dropped.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Largest request or response body a mirror keeps.
+pub const SHADOW_BODY_LIMIT: usize = 256 * 1024;
+/// The header that marks mirrored requests.
+pub const SHADOW_HEADER: HeaderName = HeaderName::from_static("x-strangler-shadow");
+
+/// Shadow counters of one route.
+#[derive(Debug, Default)]
+pub struct ShadowMetrics {
+    /// Pairs compared.
+    pub compared: AtomicU64,
+    /// Of which identical (after ignored fields).
+    pub matched: AtomicU64,
+    /// Mirrors dropped because too many were running.
+    pub dropped: AtomicU64,
+    /// Mirrors skipped because the request body was too large or of unknown size.
+    pub skipped: AtomicU64,
+}
+
+/// Should this request (served by the primary) be mirrored?
+pub(crate) fn wanted(rule: &ShadowRule, method: &Method) -> bool {
+    let read = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    (read || rule.writes)
+        && (rule.sample >= 1.0 || (random_u64() % 10_000) < (rule.sample * 10_000.0) as u64)
+}
+
+/// A copy of the request to replay on the candidate.
+pub(crate) fn copy_parts(parts: &Parts) -> Option<Parts> {
+    let (mut copy, ()) = Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .version(parts.version)
+        .body(())
+        .ok()?
+        .into_parts();
+    copy.headers = parts.headers.clone();
+    Some(copy)
+}
+
+/// Everything a mirror needs, gathered on the request path.
+pub(crate) struct Mirror {
+    pub route: String,
+    pub request_id: String,
+    pub rule: ShadowRule,
+    pub candidate: Arc<Upstream>,
+    pub parts: Parts,
+    pub body: Bytes,
+    pub client: SocketAddr,
+    pub connect_timeout: Duration,
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// Sends the mirror, waits for the primary's body copy, compares, records.
+pub(crate) async fn run(
+    mirror: Mirror,
+    primary_status: StatusCode,
+    primary_headers: http::HeaderMap,
+    primary_body: oneshot::Receiver<Option<Bytes>>,
+    metrics: Arc<ShadowMetrics>,
+    store: Arc<DiffStore>,
+) {
+    let Mirror {
+        route,
+        request_id,
+        rule,
+        candidate,
+        mut parts,
+        body,
+        client,
+        connect_timeout,
+        permit,
+    } = mirror;
+    let sample_request = format!("{} {}", parts.method, parts.uri);
+    let sample_headers = redacted_headers(&parts.headers);
+    let lease = candidate.pick();
+    let endpoint = lease.endpoint();
+    // The same rewriting the primary's request got, plus the shadow marker.
+    let original_host = parts.headers.get(header::HOST).cloned();
+    remove_hop_by_hop(&mut parts.headers);
+    add_forwarding_headers(
+        &mut parts.headers,
+        client,
+        original_host,
+        &candidate,
+        endpoint,
+    );
+    parts
+        .headers
+        .insert(SHADOW_HEADER, HeaderValue::from_static("1"));
+    let path = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    parts.uri = Uri::from(path);
+    parts.version = Version::HTTP_11;
+    let request = Request::from_parts(parts, LimitedBody::from_bytes(body));
+    let exchange = async {
+        let response = endpoint
+            .pool
+            .send(
+                endpoint.address.authority.as_str(),
+                connect_timeout,
+                request,
+            )
+            .await
+            .ok()?;
+        let (head, body) = response.into_parts();
+        let body = Limited::new(body, SHADOW_BODY_LIMIT)
+            .collect()
+            .await
+            .ok()
+            .map(|c| c.to_bytes());
+        Some(Observed {
+            status: head.status,
+            headers: head.headers,
+            body,
+        })
+    };
+    let candidate_answer = tokio::time::timeout(rule.timeout, exchange)
+        .await
+        .ok()
+        .flatten();
+    drop(lease);
+    let primary = Observed {
+        status: primary_status,
+        headers: primary_headers,
+        body: tokio::time::timeout(Duration::from_secs(60), primary_body)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten(),
+    };
+    let differences = match &candidate_answer {
+        Some(candidate) => compare(&rule.diff, &primary, candidate),
+        None => vec![format!("candidate: no answer within {:?}", rule.timeout)],
+    };
+    metrics.compared.fetch_add(1, Relaxed);
+    if differences.is_empty() {
+        metrics.matched.fetch_add(1, Relaxed);
+    } else {
+        store.push(DiffSample {
+            time: now_rfc3339(),
+            route,
+            request_id,
+            request: sample_request,
+            headers: sample_headers,
+            differences,
+        });
+    }
+    drop(permit);
+}
