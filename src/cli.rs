@@ -171,6 +171,11 @@ pub struct CutoverArgs {
     #[arg(long, default_value_t = 0.01, requires = "steps")]
     pub max_error_rate: f64,
 
+    /// On a shadowed route, the lowest share of mirrored pairs that must match during each step
+    /// (with --steps), e.g. 0.99.
+    #[arg(long, requires = "steps")]
+    pub min_match_rate: Option<f64>,
+
     /// Print the plan and change nothing (with --steps).
     #[arg(long, requires = "steps")]
     pub dry_run: bool,

@@ -37,6 +37,7 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
             steps: steps.clone(),
             interval: args.interval,
             max_error_rate: args.max_error_rate,
+            min_match_rate: args.min_match_rate,
         };
         print!("{}", plan.describe());
         if args.dry_run {
@@ -65,6 +66,10 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
             }
             PlanOutcome::RolledBack { at_weight, reason } => anyhow::bail!(
                 "route {}: rolled back to weight 0 at {at_weight}%: {reason}",
+                args.route
+            ),
+            PlanOutcome::Frozen { at_weight, reason } => anyhow::bail!(
+                "route {}: stopped, weight held at {at_weight}%: {reason}",
                 args.route
             ),
         };

@@ -18,6 +18,8 @@ pub struct CutoverPlan {
     pub interval: Duration,
     /// The highest share of candidate requests that may fail (5xx or no answer) during a step.
     pub max_error_rate: f64,
+    /// On a shadowed route, the lowest share of mirrored pairs that must match during a step.
+    pub min_match_rate: Option<f64>,
 }
 
 impl CutoverPlan {
@@ -37,7 +39,12 @@ impl CutoverPlan {
                 self.interval
             ));
         }
-        text.push_str("  on a failed check: weight 0 and stop\n");
+        if let Some(rate) = self.min_match_rate {
+            text.push_str(&format!("  shadow match rate >= {rate} at each step\n"));
+        }
+        text.push_str(
+            "  on a failed check: weight 0 and stop; on a freeze by the proxy: hold and stop\n",
+        );
         text
     }
 }
@@ -75,11 +82,27 @@ pub enum PlanOutcome {
         /// Why.
         reason: String,
     },
+    /// The proxy's rollback rule froze the route: the weight is held and the plan stopped.
+    Frozen {
+        /// The weight held.
+        at_weight: u32,
+        /// Why.
+        reason: String,
+    },
 }
 
-fn candidate_counts(route: &RouteStatus) -> (u64, u64) {
+fn candidate_counts(route: &RouteStatus) -> (u64, u64, u64, u64) {
     let side = &route.candidate_side;
-    (side.requests, side.server_errors.max(side.proxy_failures))
+    let (compared, matched) = route
+        .shadow
+        .as_ref()
+        .map_or((0, 0), |shadow| (shadow.compared, shadow.matched));
+    (
+        side.requests,
+        side.server_errors.max(side.proxy_failures),
+        compared,
+        matched,
+    )
 }
 
 async fn route_status(client: &AdminClient, name: &str) -> Result<RouteStatus, AdminError> {
@@ -119,10 +142,15 @@ pub async fn run_plan(
             }
         };
         let after = candidate_counts(&route);
-        let (requests, errors) = (
-            after.0 - before.0.min(after.0),
-            after.1 - before.1.min(after.1),
-        );
+        let delta = |a: u64, b: u64| a.saturating_sub(b);
+        let (requests, errors) = (delta(after.0, before.0), delta(after.1, before.1));
+        let (compared, matched) = (delta(after.2, before.2), delta(after.3, before.3));
+        if let Some(breach) = route.breach.as_ref().filter(|b| b.starts_with("freeze")) {
+            return Ok(PlanOutcome::Frozen {
+                at_weight: weight,
+                reason: format!("the proxy's rollback rule froze the route: {breach}"),
+            });
+        }
         let failure = if let Some(breach) = &route.breach {
             Some(format!("the proxy's rollback rule fired: {breach}"))
         } else if requests > 0 && errors as f64 / requests as f64 > plan.max_error_rate {
@@ -130,6 +158,14 @@ pub async fn run_plan(
                 "candidate error rate {:.3} > {} during step {number} ({errors} of {requests} requests)",
                 errors as f64 / requests as f64,
                 plan.max_error_rate
+            ))
+        } else if let Some(min) = plan
+            .min_match_rate
+            .filter(|min| compared > 0 && (matched as f64 / compared as f64) < *min)
+        {
+            Some(format!(
+                "shadow match rate {:.3} < {min} during step {number} ({matched} of {compared} pairs)",
+                matched as f64 / compared as f64
             ))
         } else {
             None

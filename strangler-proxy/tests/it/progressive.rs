@@ -10,9 +10,13 @@ use strangler_proxy::{AdminClient, CutoverPlan, PlanEvent, PlanOutcome, run_plan
 use crate::support::{HEADER, TestClient, TestUpstream, fill, start_proxy};
 
 fn config(mono: &TestUpstream, svc: &TestUpstream) -> String {
+    config_with(mono, svc, "")
+}
+
+fn config_with(mono: &TestUpstream, svc: &TestUpstream, extra: &str) -> String {
     fill(
-        &format!(
-            "{HEADER}{}",
+        &(format!(
+            "{HEADER}{}{extra}\n",
             r#"
 [upstreams.mono]
 endpoints = ["{mono}"]
@@ -23,10 +27,8 @@ name = "reviews"
 match = { prefix = "/api/reviews" }
 primary = "mono"
 candidate = "svc"
-[default]
-primary = "mono"
 "#
-        ),
+        ) + "[default]\nprimary = \"mono\"\n"),
         &[mono, svc],
     )
 }
@@ -68,6 +70,7 @@ fn plan() -> CutoverPlan {
         steps: vec![20, 50, 100],
         interval: Duration::from_millis(300),
         max_error_rate: 0.01,
+        min_match_rate: None,
     }
 }
 
@@ -112,6 +115,36 @@ async fn a_failing_candidate_stops_the_plan_at_the_first_step_with_weight_0() {
             assert_eq!(at_weight, 20);
             assert!(
                 reason.starts_with("candidate error rate 1.000 > 0.01 during step 1"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    assert_eq!(proxy.status().routes[0].weight, 0);
+}
+
+#[tokio::test]
+async fn a_low_shadow_match_rate_stops_the_plan() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    // The test upstreams answer with their own names: every mirrored pair differs.
+    let proxy = start_proxy(&config_with(
+        &mono,
+        &svc,
+        "shadow = { ignore = [\"/headers\"] }",
+    ))
+    .await;
+    let _load = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), false);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let plan = CutoverPlan {
+        min_match_rate: Some(0.9),
+        ..plan()
+    };
+    match run_plan(&admin, &plan, |_| {}).await.expect("plan") {
+        PlanOutcome::RolledBack { at_weight, reason } => {
+            assert_eq!(at_weight, 20);
+            assert!(
+                reason.starts_with("shadow match rate 0.000 < 0.9 during step 1"),
                 "{reason}"
             );
         }
