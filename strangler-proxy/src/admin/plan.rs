@@ -159,16 +159,15 @@ pub async fn run_plan(
                 errors as f64 / requests as f64,
                 plan.max_error_rate
             ))
-        } else if let Some(min) = plan
-            .min_match_rate
-            .filter(|min| compared > 0 && (matched as f64 / compared as f64) < *min)
-        {
-            Some(format!(
-                "shadow match rate {:.3} < {min} during step {number} ({matched} of {compared} pairs)",
-                matched as f64 / compared as f64
-            ))
         } else {
-            None
+            plan.min_match_rate
+                .filter(|min| compared > 0 && (matched as f64 / compared as f64) < *min)
+                .map(|min| {
+                    format!(
+                        "shadow match rate {:.3} < {min} during step {number} ({matched} of {compared} pairs)",
+                        matched as f64 / compared as f64
+                    )
+                })
         };
         if let Some(reason) = failure {
             client.set_weight(&plan.route, 0).await?;
