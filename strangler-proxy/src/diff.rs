@@ -33,6 +33,8 @@ pub struct DiffRule {
     pub headers: Vec<HeaderName>,
     /// JSON pointers to leave out; a `*` segment matches any one segment, `**` any number.
     pub ignore: Vec<String>,
+    /// JSON pointers whose values are never shown in a difference (same pattern syntax).
+    pub redact: Vec<String>,
 }
 
 /// Lists the differences between two responses (empty: they match).
@@ -64,7 +66,13 @@ pub fn compare(rule: &DiffRule, primary: &Observed, candidate: &Observed) -> Vec
             serde_json::from_slice::<Value>(a),
             serde_json::from_slice::<Value>(b),
         ) {
-            (Ok(a), Ok(b)) => compare_json(&mut differences, &rule.ignore, &mut Vec::new(), &a, &b),
+            (Ok(a), Ok(b)) => {
+                let patterns = Patterns {
+                    ignore: &rule.ignore,
+                    redact: &rule.redact,
+                };
+                compare_json(&mut differences, &patterns, &mut Vec::new(), &a, &b);
+            }
             _ if a != b => {
                 differences.push(format!("body: {} bytes != {} bytes", a.len(), b.len()))
             }
@@ -100,14 +108,29 @@ fn ignored(patterns: &[String], path: &[String]) -> bool {
     })
 }
 
+struct Patterns<'a> {
+    ignore: &'a [String],
+    redact: &'a [String],
+}
+
 fn compare_json(
     out: &mut Vec<String>,
-    ignore: &[String],
+    patterns: &Patterns<'_>,
     path: &mut Vec<String>,
     a: &Value,
     b: &Value,
 ) {
+    let ignore = patterns.ignore;
     if ignored(ignore, path) {
+        return;
+    }
+    let leaves = !(a.is_object() && b.is_object()) && !(a.is_array() && b.is_array());
+    if leaves && a != b && ignored(patterns.redact, path) {
+        let same_number =
+            matches!((a, b), (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64());
+        if !same_number {
+            out.push(format!("{}: values differ (redacted)", pointer(path)));
+        }
         return;
     }
     match (a, b) {
@@ -118,7 +141,7 @@ fn compare_json(
             for key in keys {
                 path.push(key.clone());
                 match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => compare_json(out, ignore, path, x, y),
+                    (Some(x), Some(y)) => compare_json(out, patterns, path, x, y),
                     (Some(_), None) if !ignored(ignore, path) => {
                         out.push(format!("{}: missing in candidate", pointer(path)));
                     }
@@ -142,7 +165,7 @@ fn compare_json(
             }
             for (index, (x, y)) in a.iter().zip(b).enumerate() {
                 path.push(index.to_string());
-                compare_json(out, ignore, path, x, y);
+                compare_json(out, patterns, path, x, y);
                 path.pop();
             }
         }
@@ -233,7 +256,14 @@ mod tests {
         let rule = DiffRule {
             headers: Vec::new(),
             ignore: vec!["/updated_at".into(), "/**/id".into()],
+            redact: vec!["/secret".into()],
         };
+        let hidden = compare(
+            &rule,
+            &observed(r#"{"secret": "s3cr3t"}"#),
+            &observed(r#"{"secret": "other"}"#),
+        );
+        assert_eq!(hidden, ["/secret: values differ (redacted)"]);
         let a =
             observed(r#"{"a": 1, "b": [1, 2], "updated_at": "x", "items": [{"id": 1, "n": "p"}]}"#);
         let b = observed(
@@ -268,4 +298,27 @@ mod tests {
         assert!(shown.contains(&("cookie".into(), "[redacted]".into())));
         assert!(shown.contains(&("accept".into(), "*/*".into())));
     }
+}
+
+/// Pointers of the JSON differences in a list, with array indexes generalized to `*`: what a
+/// noise probe learns to ignore.
+pub fn noise_patterns(differences: &[String]) -> Vec<String> {
+    differences
+        .iter()
+        .filter(|d| d.starts_with('/'))
+        .filter_map(|d| d.split(": ").next())
+        .map(|pointer| {
+            pointer
+                .split('/')
+                .map(|segment| {
+                    if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                        "*"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
 }

@@ -332,6 +332,7 @@ fn start_mirror(
         route: decision.route.name.clone(),
         request_id: request_id.to_owned(),
         rule: rule.clone(),
+        primary: decision.route.primary.clone(),
         candidate: candidate.clone(),
         parts: copy,
         body,

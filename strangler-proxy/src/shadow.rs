@@ -22,7 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use crate::body::LimitedBody;
 use crate::config::ShadowRule;
-use crate::diff::{DiffSample, DiffStore, Observed, compare, redacted_headers};
+use crate::diff::{DiffSample, DiffStore, Observed, compare, noise_patterns, redacted_headers};
 use crate::forward::{add_forwarding_headers, remove_hop_by_hop};
 use crate::ids::{now_rfc3339, random_u64};
 use crate::upstream::Upstream;
@@ -45,6 +45,29 @@ pub struct ShadowMetrics {
     pub dropped: AtomicU64,
     /// Mirrors skipped because the request body was too large or of unknown size.
     pub skipped: AtomicU64,
+    /// JSON pointer patterns learned as noise by the noise probe.
+    noise: std::sync::Mutex<Vec<String>>,
+}
+
+/// Noise patterns kept per route.
+const MAX_NOISE: usize = 256;
+
+impl ShadowMetrics {
+    fn learn_noise(&self, patterns: Vec<String>) {
+        let mut noise = self.noise.lock().unwrap_or_else(|e| e.into_inner());
+        for pattern in patterns {
+            if noise.len() < MAX_NOISE && !noise.contains(&pattern) {
+                noise.push(pattern);
+            }
+        }
+    }
+
+    /// The patterns learned so far, sorted.
+    pub fn noise(&self) -> Vec<String> {
+        let mut noise = self.noise.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        noise.sort();
+        noise
+    }
 }
 
 /// Should this request (served by the primary) be mirrored?
@@ -72,6 +95,7 @@ pub(crate) struct Mirror {
     pub route: String,
     pub request_id: String,
     pub rule: ShadowRule,
+    pub primary: Arc<Upstream>,
     pub candidate: Arc<Upstream>,
     pub parts: Parts,
     pub body: Bytes,
@@ -80,38 +104,26 @@ pub(crate) struct Mirror {
     pub permit: OwnedSemaphorePermit,
 }
 
-/// Sends the mirror, waits for the primary's body copy, compares, records.
-pub(crate) async fn run(
-    mirror: Mirror,
-    primary_status: StatusCode,
-    primary_headers: http::HeaderMap,
-    primary_body: oneshot::Receiver<Option<Bytes>>,
-    metrics: Arc<ShadowMetrics>,
-    store: Arc<DiffStore>,
-) {
-    let Mirror {
-        route,
-        request_id,
-        rule,
-        candidate,
-        mut parts,
-        body,
-        client,
-        connect_timeout,
-        permit,
-    } = mirror;
-    let sample_request = format!("{} {}", parts.method, parts.uri);
-    let sample_headers = redacted_headers(&parts.headers);
-    let lease = candidate.pick();
+/// Sends one copy of the request to one instance of `upstream`, marked as shadow traffic, and
+/// keeps its answer (the body only when it is small enough).
+async fn observe(
+    upstream: &Upstream,
+    mut parts: Parts,
+    body: Bytes,
+    client: SocketAddr,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Option<Observed> {
+    let lease = upstream.pick();
     let endpoint = lease.endpoint();
-    // The same rewriting the primary's request got, plus the shadow marker.
+    // The same rewriting a forwarded request gets, plus the shadow marker.
     let original_host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
     add_forwarding_headers(
         &mut parts.headers,
         client,
         original_host,
-        &candidate,
+        upstream,
         endpoint,
     );
     parts
@@ -126,13 +138,10 @@ pub(crate) async fn run(
     parts.version = Version::HTTP_11;
     let request = Request::from_parts(parts, LimitedBody::from_bytes(body));
     let exchange = async {
+        let authority = endpoint.address.authority.as_str();
         let response = endpoint
             .pool
-            .send(
-                endpoint.address.authority.as_str(),
-                connect_timeout,
-                request,
-            )
+            .send(authority, connect_timeout, request)
             .await
             .ok()?;
         let (head, body) = response.into_parts();
@@ -147,11 +156,46 @@ pub(crate) async fn run(
             body,
         })
     };
-    let candidate_answer = tokio::time::timeout(rule.timeout, exchange)
-        .await
-        .ok()
+    tokio::time::timeout(timeout, exchange).await.ok().flatten()
+}
+
+/// Sends the mirror (and, with `noise_probe`, a second copy to the primary), waits for the
+/// primary's body copy, compares, records.
+pub(crate) async fn run(
+    mirror: Mirror,
+    primary_status: StatusCode,
+    primary_headers: http::HeaderMap,
+    primary_body: oneshot::Receiver<Option<Bytes>>,
+    metrics: Arc<ShadowMetrics>,
+    store: Arc<DiffStore>,
+) {
+    let Mirror {
+        route,
+        request_id,
+        rule,
+        primary: primary_upstream,
+        candidate,
+        parts,
+        body,
+        client,
+        connect_timeout,
+        permit,
+    } = mirror;
+    let sample_request = format!("{} {}", parts.method, parts.uri);
+    let sample_headers = redacted_headers(&parts.headers);
+    let read = matches!(parts.method, Method::GET | Method::HEAD);
+    let probe_parts = (rule.noise_probe && read)
+        .then(|| copy_parts(&parts))
         .flatten();
-    drop(lease);
+    let candidate_answer = observe(
+        &candidate,
+        parts,
+        body.clone(),
+        client,
+        connect_timeout,
+        rule.timeout,
+    )
+    .await;
     let primary = Observed {
         status: primary_status,
         headers: primary_headers,
@@ -161,8 +205,26 @@ pub(crate) async fn run(
             .and_then(Result::ok)
             .flatten(),
     };
+    if let Some(probe_parts) = probe_parts {
+        // What differs between two answers of the primary itself is noise (timestamps, ids).
+        let again = observe(
+            &primary_upstream,
+            probe_parts,
+            body,
+            client,
+            connect_timeout,
+            rule.timeout,
+        )
+        .await;
+        if let Some(again) = again {
+            let learned = noise_patterns(&compare(&rule.diff, &primary, &again));
+            metrics.learn_noise(learned);
+        }
+    }
+    let mut diff_rule = rule.diff.clone();
+    diff_rule.ignore.extend(metrics.noise());
     let differences = match &candidate_answer {
-        Some(candidate) => compare(&rule.diff, &primary, candidate),
+        Some(candidate) => compare(&diff_rule, &primary, candidate),
         None => vec![format!("candidate: no answer within {:?}", rule.timeout)],
     };
     metrics.compared.fetch_add(1, Relaxed);

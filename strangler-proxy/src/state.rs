@@ -379,6 +379,7 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
                 matched: counters.matched.load(Relaxed),
                 dropped: counters.dropped.load(Relaxed),
                 skipped: counters.skipped.load(Relaxed),
+                noise: counters.noise(),
             }
         }),
     }

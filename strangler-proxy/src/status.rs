@@ -78,6 +78,9 @@ pub struct ShadowStatus {
     pub dropped: u64,
     /// Mirrors skipped (request body too large or unsized).
     pub skipped: u64,
+    /// JSON pointer patterns the noise probe learned to ignore.
+    #[serde(default)]
+    pub noise: Vec<String>,
 }
 
 impl ShadowStatus {

@@ -118,6 +118,8 @@ pub struct ShadowRule {
     pub(crate) diff: crate::diff::DiffRule,
     /// How long a mirror may take.
     pub(crate) timeout: Duration,
+    /// Learn noise by sending reads to the primary twice and ignoring what differs.
+    pub(crate) noise_probe: bool,
 }
 
 /// A route's automatic rollback rule, judged on the candidate's outcomes over `window`.

@@ -172,5 +172,9 @@ pub(crate) struct RawShadow {
     pub headers: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
+    #[serde(default)]
+    pub redact: Vec<String>,
+    #[serde(default)]
+    pub noise_probe: bool,
     pub timeout: Option<Spanned<String>>,
 }

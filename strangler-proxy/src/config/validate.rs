@@ -575,10 +575,15 @@ impl Checker<'_> {
                 }
             }
         }
-        if let Some(bad) = raw.ignore.iter().find(|p| !p.starts_with('/')) {
+        if let Some(bad) = raw
+            .ignore
+            .iter()
+            .chain(&raw.redact)
+            .find(|p| !p.starts_with('/'))
+        {
             self.refuse_at(
                 spanned,
-                format!("ignore entry `{bad}` must be a JSON pointer starting with `/`"),
+                format!("ignore/redact entry `{bad}` must be a JSON pointer starting with `/`"),
             );
             return None;
         }
@@ -589,8 +594,10 @@ impl Checker<'_> {
             diff: crate::diff::DiffRule {
                 headers,
                 ignore: raw.ignore.clone(),
+                redact: raw.redact.clone(),
             },
             timeout,
+            noise_probe: raw.noise_probe,
         })
     }
 

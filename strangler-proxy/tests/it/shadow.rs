@@ -191,3 +191,31 @@ async fn a_hanging_candidate_costs_the_client_nothing_and_mirrors_are_dropped_un
     assert!(counters.dropped >= 30, "{counters:?}");
     assert_eq!(counters.dropped + svc.hits() as u64, 100, "{counters:?}");
 }
+
+#[tokio::test]
+async fn the_noise_probe_learns_what_differs_between_two_primary_answers() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&config(
+        &mono,
+        &svc,
+        "{ noise_probe = true, ignore = [\"/headers\"] }",
+    ))
+    .await;
+    let client = TestClient::new();
+    // With x-nonce each answer carries a counter: it differs between any two answers.
+    let url = format!("http://{}/api/reviews", proxy.listen_addr());
+    for _ in 0..3 {
+        client.get(&url, &[("x-nonce", "1")]).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_for_compared(&proxy, 3).await;
+    let counters = proxy.status().routes[0]
+        .shadow
+        .clone()
+        .expect("shadow status");
+    assert_eq!(counters.noise, ["/nonce"]);
+    let diffs = proxy_diffs(&client, &proxy).await;
+    // Once learned, the nonce is no longer reported; the real difference still is.
+    assert_eq!(diffs[0].differences, ["/upstream: \"mono\" != \"svc\""]);
+}

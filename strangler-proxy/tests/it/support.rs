@@ -161,7 +161,12 @@ async fn answer(
             .or_default()
             .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }
+    let nonce = request
+        .headers()
+        .contains_key("x-nonce")
+        .then(|| hits.load(Relaxed));
     let body = json!({
+        "nonce": nonce,
         "upstream": name,
         "method": request.method().as_str(),
         "path": request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),
