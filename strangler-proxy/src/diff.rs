@@ -124,7 +124,8 @@ fn compare_json(
     if ignored(ignore, path) {
         return;
     }
-    let leaves = !(a.is_object() && b.is_object()) && !(a.is_array() && b.is_array());
+    let containers = (a.is_object() && b.is_object()) || (a.is_array() && b.is_array());
+    let leaves = !containers;
     if leaves && a != b && ignored(patterns.redact, path) {
         let same_number =
             matches!((a, b), (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64());
@@ -239,6 +240,29 @@ impl DiffStore {
     }
 }
 
+/// Pointers of the JSON differences in a list, with array indexes generalized to `*`: what a
+/// noise probe learns to ignore.
+pub fn noise_patterns(differences: &[String]) -> Vec<String> {
+    differences
+        .iter()
+        .filter(|d| d.starts_with('/'))
+        .filter_map(|d| d.split(": ").next())
+        .map(|pointer| {
+            pointer
+                .split('/')
+                .map(|segment| {
+                    if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                        "*"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,27 +322,4 @@ mod tests {
         assert!(shown.contains(&("cookie".into(), "[redacted]".into())));
         assert!(shown.contains(&("accept".into(), "*/*".into())));
     }
-}
-
-/// Pointers of the JSON differences in a list, with array indexes generalized to `*`: what a
-/// noise probe learns to ignore.
-pub fn noise_patterns(differences: &[String]) -> Vec<String> {
-    differences
-        .iter()
-        .filter(|d| d.starts_with('/'))
-        .filter_map(|d| d.split(": ").next())
-        .map(|pointer| {
-            pointer
-                .split('/')
-                .map(|segment| {
-                    if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
-                        "*"
-                    } else {
-                        segment
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect()
 }
