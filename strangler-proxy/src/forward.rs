@@ -26,7 +26,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
-use crate::body::{LimitedBody, ProxyBody, RequestBodyError, TeeBody};
+use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
 use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
@@ -168,7 +168,7 @@ pub(crate) async fn handle(
     } else {
         let retry = fallback_copy(&decision, &parts, &body);
         let limit = table.limits.max_body_bytes;
-        let (body, mirror) = match shadow_copy(&decision, &parts) {
+        let (body, mirror) = match crate::shadow::shadow_copy(&decision, &parts) {
             None => (LimitedBody::new(body, limit), None),
             Some(copy) if body.is_end_stream() => {
                 (LimitedBody::new(body, limit), Some((copy, Bytes::new())))
@@ -198,7 +198,7 @@ pub(crate) async fn handle(
         };
         let mut first = forward_to(&table, &decision, parts, body, client, &request_id).await;
         if let Some((copy, bytes)) = mirror {
-            first = start_mirror(
+            first = crate::shadow::start_mirror(
                 &shared,
                 &table,
                 &decision,
@@ -275,88 +275,6 @@ pub(crate) async fn handle(
         });
     }
     Ok(attempt.response)
-}
-
-/// A copy of the request to mirror, when the route shadows and this request qualifies.
-fn shadow_copy(decision: &Decision, parts: &http::request::Parts) -> Option<http::request::Parts> {
-    let rule = decision.route.shadow.as_ref()?;
-    if decision.side != Side::Primary || decision.route.candidate.is_none() {
-        return None;
-    }
-    if !crate::shadow::wanted(rule, &parts.method) {
-        return None;
-    }
-    crate::shadow::copy_parts(parts)
-}
-
-/// Starts the mirror of a request the primary answered: its body is copied as it streams to
-/// the client, and the comparison runs in its own task. Never delays the client.
-#[allow(clippy::too_many_arguments)]
-fn start_mirror(
-    shared: &Shared,
-    table: &RoutingTable,
-    decision: &Decision,
-    attempt: Attempt,
-    copy: http::request::Parts,
-    body: Bytes,
-    client: SocketAddr,
-    request_id: &str,
-) -> Attempt {
-    let (Some(rule), Some(candidate)) = (&decision.route.shadow, &decision.route.candidate) else {
-        return attempt;
-    };
-    if attempt.failure.is_some() {
-        return attempt;
-    }
-    let Ok(permit) = shared.shadow_permits.clone().try_acquire_owned() else {
-        decision.route.metrics.shadow.dropped.fetch_add(1, Relaxed);
-        return attempt;
-    };
-    let Attempt {
-        response,
-        failure,
-        endpoint,
-        fell_back,
-    } = attempt;
-    let (head, body_out) = response.into_parts();
-    let ProxyBody::Upstream(pooled) = body_out else {
-        return Attempt {
-            response: Response::from_parts(head, body_out),
-            failure,
-            endpoint,
-            fell_back,
-        };
-    };
-    let (done, primary_body) = tokio::sync::oneshot::channel();
-    let mirror = crate::shadow::Mirror {
-        route: decision.route.name.clone(),
-        request_id: request_id.to_owned(),
-        rule: rule.clone(),
-        primary: decision.route.primary.clone(),
-        candidate: candidate.clone(),
-        parts: copy,
-        body,
-        client,
-        connect_timeout: table.timeouts.connect,
-        permit,
-    };
-    tokio::spawn(crate::shadow::run(
-        mirror,
-        head.status,
-        head.headers.clone(),
-        primary_body,
-        decision.route.metrics.shadow.clone(),
-        shared.diffs.clone(),
-    ));
-    Attempt {
-        response: Response::from_parts(
-            head,
-            ProxyBody::Teed(Box::new(TeeBody::new(pooled, SHADOW_BODY_LIMIT, done))),
-        ),
-        failure,
-        endpoint,
-        fell_back,
-    }
 }
 
 /// Feeds one candidate outcome to the route's rollback rule and acts on a breach.

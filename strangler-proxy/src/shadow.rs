@@ -16,15 +16,19 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::uri::PathAndQuery;
-use http::{HeaderName, Method, Request, StatusCode, Uri, Version};
+use http::{HeaderName, Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Limited};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
-use crate::body::LimitedBody;
+use crate::body::{LimitedBody, ProxyBody, TeeBody};
 use crate::config::ShadowRule;
 use crate::diff::{DiffSample, DiffStore, Observed, compare, noise_patterns, redacted_headers};
+use crate::forward::{Attempt, Decision};
 use crate::forward::{add_forwarding_headers, remove_hop_by_hop};
 use crate::ids::{now_rfc3339, random_u64};
+use crate::split::Side;
+use crate::state::Shared;
+use crate::table::RoutingTable;
 use crate::upstream::Upstream;
 
 /// Mirrors running at once; more are dropped.
@@ -241,4 +245,89 @@ pub(crate) async fn run(
         });
     }
     drop(permit);
+}
+
+/// A copy of the request to mirror, when the route shadows and this request qualifies.
+pub(crate) fn shadow_copy(
+    decision: &Decision,
+    parts: &http::request::Parts,
+) -> Option<http::request::Parts> {
+    let rule = decision.route.shadow.as_ref()?;
+    if decision.side != Side::Primary || decision.route.candidate.is_none() {
+        return None;
+    }
+    if !wanted(rule, &parts.method) {
+        return None;
+    }
+    copy_parts(parts)
+}
+
+/// Starts the mirror of a request the primary answered: its body is copied as it streams to
+/// the client, and the comparison runs in its own task. Never delays the client.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_mirror(
+    shared: &Shared,
+    table: &RoutingTable,
+    decision: &Decision,
+    attempt: Attempt,
+    copy: http::request::Parts,
+    body: Bytes,
+    client: SocketAddr,
+    request_id: &str,
+) -> Attempt {
+    let (Some(rule), Some(candidate)) = (&decision.route.shadow, &decision.route.candidate) else {
+        return attempt;
+    };
+    if attempt.failure.is_some() {
+        return attempt;
+    }
+    let Ok(permit) = shared.shadow_permits.clone().try_acquire_owned() else {
+        decision.route.metrics.shadow.dropped.fetch_add(1, Relaxed);
+        return attempt;
+    };
+    let Attempt {
+        response,
+        failure,
+        endpoint,
+        fell_back,
+    } = attempt;
+    let (head, body_out) = response.into_parts();
+    let ProxyBody::Upstream(pooled) = body_out else {
+        return Attempt {
+            response: Response::from_parts(head, body_out),
+            failure,
+            endpoint,
+            fell_back,
+        };
+    };
+    let (done, primary_body) = tokio::sync::oneshot::channel();
+    let mirror = Mirror {
+        route: decision.route.name.clone(),
+        request_id: request_id.to_owned(),
+        rule: rule.clone(),
+        primary: decision.route.primary.clone(),
+        candidate: candidate.clone(),
+        parts: copy,
+        body,
+        client,
+        connect_timeout: table.timeouts.connect,
+        permit,
+    };
+    tokio::spawn(run(
+        mirror,
+        head.status,
+        head.headers.clone(),
+        primary_body,
+        decision.route.metrics.shadow.clone(),
+        shared.diffs.clone(),
+    ));
+    Attempt {
+        response: Response::from_parts(
+            head,
+            ProxyBody::Teed(Box::new(TeeBody::new(pooled, SHADOW_BODY_LIMIT, done))),
+        ),
+        failure,
+        endpoint,
+        fell_back,
+    }
 }

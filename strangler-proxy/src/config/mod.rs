@@ -4,6 +4,7 @@
 //! A refused file yields a [`ConfigError`] listing every problem with its file, line and reason.
 //! The format is documented for users in `docs/proxy.md`.
 
+mod policies;
 mod raw;
 mod validate;
 
