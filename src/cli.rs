@@ -57,7 +57,9 @@ pub enum Command {
     /// Run the strangler proxy in front of the monolith and the new services.
     #[command(
         long_about = "Run the strangler proxy: routes each request to the monolith or to \
-        the new service by weight, sticky per user, over pooled keep-alive connections. Reloads its config on SIGHUP, on POST /reload of the admin API, and \
+        the new service by weight, sticky per user, over pooled keep-alive connections, with shadow \
+        traffic and response diffs, fallback to the monolith, outlier ejection, rate limits and \
+        automatic rollback per route. Reloads its config on SIGHUP, on POST /reload of the admin API, and \
         when the file changes, without closing a client connection; a config that fails \
         validation is refused with file, line and reason and the running routes stay. Prints the \
         bound addresses, logs JSON lines, and drains in-flight requests on SIGTERM or ctrl-c.\n\n\
@@ -82,7 +84,8 @@ pub enum Command {
     /// Show routes, weights, health and counters of a running proxy.
     #[command(
         long_about = "Show the routes of a running proxy: weights, upstream health, \
-        request and 5xx counters per side, p99 latency, upstream instance health, and reloads.\n\n\
+        request and 5xx counters per side, p99 latency, fallbacks, shadow match rate, rollback \
+        breaches, upstream instance health (down or ejected), and reloads.\n\n\
         Example:\n  strangler status --watch --interval 1s"
     )]
     Status(StatusArgs),
