@@ -62,7 +62,9 @@ pub enum Command {
     /// Run the strangler proxy in front of the monolith and the new services.
     #[command(
         long_about = "Run the strangler proxy: routes each request to the monolith or to \
-        the new service by weight, sticky per user, over pooled keep-alive connections. Reloads its config on SIGHUP, on POST /reload of the admin API, and \
+        the new service by weight, sticky per user, over pooled keep-alive connections, with shadow \
+        traffic and response diffs, fallback to the monolith, outlier ejection, rate limits and \
+        automatic rollback per route. Reloads its config on SIGHUP, on POST /reload of the admin API, and \
         when the file changes, without closing a client connection; a config that fails \
         validation is refused with file, line and reason and the running routes stay. Prints the \
         bound addresses, logs JSON lines, and drains in-flight requests on SIGTERM or ctrl-c.\n\n\
@@ -70,21 +72,25 @@ pub enum Command {
     )]
     Proxy(ProxyArgs),
 
-    /// Move a route's traffic share on a running proxy.
+    /// Move a route's traffic share on a running proxy, at once or step by step.
     #[command(
         long_about = "Move a route's share of traffic to its candidate on a running proxy, \
         through its admin API. With a sticky route, raising the weight only moves users from the \
         primary to the candidate, never back. The weight holds across config reloads until the \
-        file's own weight for the route changes.\n\n\
+        file's own weight for the route changes. With --steps the weight walks up step by step; \
+        after each step the candidate's error rate over the step is checked, and the proxy's own \
+        rollback rule is watched throughout: on a failed check the weight goes to 0 and the \
+        command exits with status 1.\n\n\
         Example:\n  strangler cutover reviews --weight 25\n  \
-        strangler cutover reviews --weight 0 --admin http://127.0.0.1:9090"
+        strangler cutover reviews --steps 1,5,25,50,100 --interval 60s --dry-run"
     )]
     Cutover(CutoverArgs),
 
     /// Show routes, weights, health and counters of a running proxy.
     #[command(
         long_about = "Show the routes of a running proxy: weights, upstream health, \
-        request and 5xx counters per side, p99 latency, upstream instance health, and reloads.\n\n\
+        request and 5xx counters per side, p99 latency, fallbacks, shadow match rate, rollback \
+        breaches, upstream instance health (down or ejected), and reloads.\n\n\
         Example:\n  strangler status --watch --interval 1s"
     )]
     Status(StatusArgs),
@@ -320,13 +326,36 @@ pub struct AdminArgs {
 
 /// Arguments of `strangler cutover`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["weight", "steps"])))]
 pub struct CutoverArgs {
     /// Name of the route to move.
     pub route: String,
 
     /// Share of the route's traffic (or of its sticky users) to send to the candidate, 0-100.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub weight: u32,
+    pub weight: Option<u32>,
+
+    /// Walk the weight through these values (e.g. 1,5,25,50,100), checking the candidate after
+    /// each step; on a failed check the weight goes to 0 and the command exits with status 1.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub steps: Option<Vec<u32>>,
+
+    /// How long each step is held and watched (with --steps).
+    #[arg(long, default_value = "60s", value_parser = parse_interval, requires = "steps")]
+    pub interval: std::time::Duration,
+
+    /// Highest share of the candidate's requests that may fail during a step (with --steps).
+    #[arg(long, default_value_t = 0.01, requires = "steps")]
+    pub max_error_rate: f64,
+
+    /// On a shadowed route, the lowest share of mirrored pairs that must match during each step
+    /// (with --steps), e.g. 0.99.
+    #[arg(long, requires = "steps")]
+    pub min_match_rate: Option<f64>,
+
+    /// Print the plan and change nothing (with --steps).
+    #[arg(long, requires = "steps")]
+    pub dry_run: bool,
 
     /// Where the proxy's admin API is.
     #[command(flatten)]

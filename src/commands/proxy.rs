@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use strangler_proxy::BlockingAdminClient;
+use strangler_proxy::{BlockingAdminClient, CutoverPlan, PlanEvent, PlanOutcome};
 
 use crate::cli::{AdminArgs, CutoverArgs, ProxyArgs, StatusArgs};
 
@@ -29,11 +29,55 @@ fn admin_client(args: &AdminArgs) -> anyhow::Result<BlockingAdminClient> {
     Ok(BlockingAdminClient::new(&args.admin, args.token.clone())?)
 }
 
-/// Sets a route's weight on a running proxy.
+/// Sets a route's weight on a running proxy, at once or by a progressive plan.
 pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
+    if let Some(steps) = &args.steps {
+        let plan = CutoverPlan {
+            route: args.route.clone(),
+            steps: steps.clone(),
+            interval: args.interval,
+            max_error_rate: args.max_error_rate,
+            min_match_rate: args.min_match_rate,
+        };
+        print!("{}", plan.describe());
+        if args.dry_run {
+            return Ok(());
+        }
+        let client = admin_client(&args.admin)?;
+        let outcome = client.run_plan(&plan, |event| match event {
+            PlanEvent::Step { number, weight } => {
+                println!(
+                    "step {number}: weight {weight}%, watching for {:?}",
+                    args.interval
+                );
+            }
+            PlanEvent::Passed {
+                number,
+                requests,
+                errors,
+            } => {
+                println!("step {number}: passed ({errors} of {requests} candidate requests failed)")
+            }
+        })?;
+        return match outcome {
+            PlanOutcome::Completed => {
+                println!("route {}: cutover complete", args.route);
+                Ok(())
+            }
+            PlanOutcome::RolledBack { at_weight, reason } => anyhow::bail!(
+                "route {}: rolled back to weight 0 at {at_weight}%: {reason}",
+                args.route
+            ),
+            PlanOutcome::Frozen { at_weight, reason } => anyhow::bail!(
+                "route {}: stopped, weight held at {at_weight}%: {reason}",
+                args.route
+            ),
+        };
+    }
+    let weight = args.weight.unwrap_or(0);
     let client = admin_client(&args.admin)?;
     let route = client
-        .set_weight(&args.route, args.weight)
+        .set_weight(&args.route, weight)
         .with_context(|| format!("setting the weight of route `{}`", args.route))?;
     println!(
         "route {}: weight {}% to {} (primary {})",

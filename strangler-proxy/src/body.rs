@@ -25,7 +25,9 @@ pub enum RequestBodyError {
 /// the forwarder finds that error in the failed exchange's cause chain and answers 413, not 502.
 #[derive(Debug)]
 pub struct LimitedBody {
-    inner: Incoming,
+    inner: Option<Incoming>,
+    /// A body held in memory (a mirrored or replayed request), sent instead of `inner`.
+    held: Option<Bytes>,
     remaining: u64,
     limit: u64,
 }
@@ -34,9 +36,32 @@ impl LimitedBody {
     /// Wraps a body.
     pub fn new(inner: Incoming, limit: u64) -> Self {
         LimitedBody {
-            inner,
+            inner: Some(inner),
+            held: None,
             remaining: limit,
             limit,
+        }
+    }
+}
+
+impl LimitedBody {
+    /// No body at all (a replayed bodiless request).
+    pub fn empty() -> Self {
+        LimitedBody {
+            inner: None,
+            held: None,
+            remaining: 0,
+            limit: 0,
+        }
+    }
+
+    /// A body already read into memory.
+    pub fn from_bytes(bytes: Bytes) -> Self {
+        LimitedBody {
+            inner: None,
+            held: (!bytes.is_empty()).then_some(bytes),
+            remaining: 0,
+            limit: 0,
         }
     }
 }
@@ -49,7 +74,13 @@ impl Body for LimitedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, RequestBodyError>>> {
-        match Pin::new(&mut self.inner).poll_frame(cx) {
+        if let Some(held) = self.held.take() {
+            return Poll::Ready(Some(Ok(Frame::data(held))));
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     let length = data.len() as u64;
@@ -67,11 +98,15 @@ impl Body for LimitedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.held.is_none() && self.inner.as_ref().is_none_or(Incoming::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match (&self.held, &self.inner) {
+            (Some(held), _) => SizeHint::with_exact(held.len() as u64),
+            (None, Some(inner)) => inner.size_hint(),
+            (None, None) => SizeHint::with_exact(0),
+        }
     }
 }
 
@@ -82,6 +117,46 @@ pub enum ProxyBody {
     Upstream(PooledBody),
     /// Made by the proxy (errors, admin answers).
     Local(Full<Bytes>),
+    /// Streamed from the primary while a copy is kept for a shadow comparison.
+    Teed(Box<TeeBody>),
+}
+
+/// The primary's body on a shadowed request: relayed as it arrives, copied up to a limit, and
+/// the copy handed to the mirror when the stream ends (`None` if it was too large or cut off).
+#[derive(Debug)]
+pub struct TeeBody {
+    inner: PooledBody,
+    copy: Vec<u8>,
+    limit: usize,
+    overflow: bool,
+    done: Option<tokio::sync::oneshot::Sender<Option<Bytes>>>,
+}
+
+impl TeeBody {
+    /// Wraps the primary's body.
+    pub fn new(
+        inner: PooledBody,
+        limit: usize,
+        done: tokio::sync::oneshot::Sender<Option<Bytes>>,
+    ) -> Self {
+        TeeBody {
+            inner,
+            copy: Vec::new(),
+            limit,
+            overflow: false,
+            done: Some(done),
+        }
+    }
+}
+
+impl Drop for TeeBody {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            // An empty body may never be polled; a finished one is complete either way.
+            let complete = !self.overflow && self.inner.is_end_stream();
+            let _ = done.send(complete.then(|| Bytes::from(std::mem::take(&mut self.copy))));
+        }
+    }
 }
 
 impl ProxyBody {
@@ -101,6 +176,29 @@ impl Body for ProxyBody {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
             ProxyBody::Upstream(body) => Pin::new(body).poll_frame(cx),
+            ProxyBody::Teed(tee) => {
+                let polled = Pin::new(&mut tee.inner).poll_frame(cx);
+                match &polled {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            if tee.copy.len() + data.len() <= tee.limit {
+                                tee.copy.extend_from_slice(data);
+                            } else {
+                                tee.overflow = true;
+                            }
+                        }
+                    }
+                    Poll::Ready(None) => {
+                        if let Some(done) = tee.done.take() {
+                            let copy =
+                                (!tee.overflow).then(|| Bytes::from(std::mem::take(&mut tee.copy)));
+                            let _ = done.send(copy);
+                        }
+                    }
+                    _ => {}
+                }
+                polled
+            }
             ProxyBody::Local(body) => match Pin::new(body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
                 Poll::Ready(Some(Err(never))) => match never {},
@@ -114,6 +212,7 @@ impl Body for ProxyBody {
         match self {
             ProxyBody::Upstream(body) => body.is_end_stream(),
             ProxyBody::Local(body) => body.is_end_stream(),
+            ProxyBody::Teed(tee) => tee.inner.is_end_stream(),
         }
     }
 
@@ -121,6 +220,7 @@ impl Body for ProxyBody {
         match self {
             ProxyBody::Upstream(body) => body.size_hint(),
             ProxyBody::Local(body) => body.size_hint(),
+            ProxyBody::Teed(tee) => tee.inner.size_hint(),
         }
     }
 }

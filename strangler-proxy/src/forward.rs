@@ -18,10 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, StatusCode, Version};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
 use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
@@ -29,6 +31,7 @@ use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, n
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
 use crate::pool::PoolError;
+use crate::shadow::SHADOW_BODY_LIMIT;
 use crate::split::Side;
 use crate::state::Shared;
 use crate::table::{Route, RoutingTable};
@@ -58,6 +61,52 @@ pub(crate) struct Attempt {
     pub response: Response<ProxyBody>,
     pub failure: Option<ProxyFailure>,
     pub endpoint: Option<String>,
+    /// This answer came from the primary after the candidate failed.
+    pub fell_back: bool,
+}
+
+impl Attempt {
+    /// Failed in a way a fallback may repair: no answer, or a 5xx.
+    fn failed(&self) -> bool {
+        matches!(
+            self.failure,
+            Some(ProxyFailure::Connect | ProxyFailure::Upstream | ProxyFailure::Timeout)
+        ) || self.response.status().is_server_error()
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// A copy of the request to replay on the primary, when the route allows a fallback for it:
+/// candidate side, a method the route calls idempotent, and no body (a body is streamed, not
+/// kept, so it cannot be sent twice).
+fn fallback_copy(
+    decision: &Decision,
+    parts: &http::request::Parts,
+    body: &Incoming,
+) -> Option<http::request::Parts> {
+    use hyper::body::Body as _;
+    let route = &decision.route;
+    if decision.side != Side::Candidate
+        || !route.fallback_methods.contains(&parts.method)
+        || !body.is_end_stream()
+    {
+        return None;
+    }
+    let (mut copy, ()) = Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .version(parts.version)
+        .body(())
+        .ok()?
+        .into_parts();
+    copy.headers = parts.headers.clone();
+    Some(copy)
 }
 
 /// Serves one client request.
@@ -99,7 +148,93 @@ pub(crate) async fn handle(
         (request.method().clone(), path.to_owned())
     });
 
-    let mut attempt = forward_to(&table, &decision, request, client, &request_id).await;
+    let (parts, body) = request.into_parts();
+    let mut decision = decision;
+    let throttled = decision
+        .route
+        .rate_limiter
+        .as_ref()
+        .and_then(|limiter| limiter.check(&parts.headers).err());
+    let mut attempt = if let Some(wait) = throttled {
+        let mut attempt = local_failure(&decision, ProxyFailure::Throttled, &request_id, None);
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        attempt
+            .response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        attempt
+    } else if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
+        local_failure(&decision, ProxyFailure::BodyTooLarge, &request_id, None)
+    } else {
+        let retry = fallback_copy(&decision, &parts, &body);
+        let limit = table.limits.max_body_bytes;
+        let (body, mirror) = match crate::shadow::shadow_copy(&decision, &parts) {
+            None => (LimitedBody::new(body, limit), None),
+            Some(copy) if body.is_end_stream() => {
+                (LimitedBody::new(body, limit), Some((copy, Bytes::new())))
+            }
+            Some(copy)
+                if declared_length(&parts.headers)
+                    .is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
+            {
+                // Small enough to mirror: read it first, then send the same bytes to both.
+                match Limited::new(body, SHADOW_BODY_LIMIT).collect().await {
+                    Ok(collected) => {
+                        let bytes = collected.to_bytes();
+                        (LimitedBody::from_bytes(bytes.clone()), Some((copy, bytes)))
+                    }
+                    Err(_) => {
+                        return Ok(json_response(
+                            StatusCode::BAD_REQUEST,
+                            json!({"error": "bad_request", "reason": "the request body could not be read"}),
+                        ));
+                    }
+                }
+            }
+            Some(_) => {
+                decision.route.metrics.shadow.skipped.fetch_add(1, Relaxed);
+                (LimitedBody::new(body, limit), None)
+            }
+        };
+        let mut first = forward_to(&table, &decision, parts, body, client, &request_id).await;
+        if let Some((copy, bytes)) = mirror {
+            first = crate::shadow::start_mirror(
+                &shared,
+                &table,
+                &decision,
+                first,
+                copy,
+                bytes,
+                client,
+                &request_id,
+            );
+        }
+        match retry {
+            Some(copy) if first.failed() => {
+                // The candidate failed an idempotent, bodiless request: the primary answers.
+                // The failure still counts against the candidate's rollback rule.
+                watch_candidate(&shared, &decision, true, started.elapsed());
+                decision.route.metrics.count_fallback();
+                decision = Decision {
+                    side: Side::Primary,
+                    upstream: decision.route.primary.clone(),
+                    route: decision.route.clone(),
+                };
+                let mut second = forward_to(
+                    &table,
+                    &decision,
+                    copy,
+                    LimitedBody::empty(),
+                    client,
+                    &request_id,
+                )
+                .await;
+                second.fell_back = true;
+                second
+            }
+            _ => first,
+        }
+    };
     let status = attempt.response.status();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         attempt
@@ -114,6 +249,14 @@ pub(crate) async fn handle(
         .metrics
         .side(decision.side)
         .record(status.as_u16(), latency, attempt.failure);
+    if decision.side == Side::Candidate && attempt.failure != Some(ProxyFailure::Throttled) {
+        let failed = status.is_server_error()
+            || matches!(
+                attempt.failure,
+                Some(ProxyFailure::Connect | ProxyFailure::Upstream | ProxyFailure::Timeout)
+            );
+        watch_candidate(&shared, &decision, failed, latency);
+    }
     if let Some((method, path)) = logged {
         shared.log.access(&AccessRecord {
             time: crate::ids::now_rfc3339(),
@@ -128,9 +271,24 @@ pub(crate) async fn handle(
             status: status.as_u16(),
             latency_ms: latency.as_secs_f64() * 1000.0,
             failure: attempt.failure.map(ProxyFailure::as_str),
+            fallback: attempt.fell_back,
         });
     }
     Ok(attempt.response)
+}
+
+/// Feeds one candidate outcome to the route's rollback rule and acts on a breach.
+fn watch_candidate(
+    shared: &Shared,
+    decision: &Decision,
+    failed: bool,
+    latency: std::time::Duration,
+) {
+    if let Some(watch) = &decision.route.rollback {
+        if let Some(breach) = watch.record(failed, latency) {
+            shared.breach(&decision.route.name, breach);
+        }
+    }
 }
 
 /// Why a request must not be forwarded at all, if it must not: this is a reverse proxy, so it
@@ -154,22 +312,13 @@ fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
 pub(crate) async fn forward_to(
     table: &RoutingTable,
     decision: &Decision,
-    request: Request<Incoming>,
+    mut parts: http::request::Parts,
+    body: LimitedBody,
     client: SocketAddr,
     request_id: &str,
 ) -> Attempt {
-    let limits = table.limits;
-    let declared_length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > limits.max_body_bytes) {
-        return local_failure(decision, ProxyFailure::BodyTooLarge, request_id, None);
-    }
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
-    let (mut parts, body) = request.into_parts();
     let original_host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
     add_forwarding_headers(
@@ -179,23 +328,14 @@ pub(crate) async fn forward_to(
         &decision.upstream,
         endpoint,
     );
-    let mut uri_parts = http::uri::Parts::default();
-    uri_parts.scheme = Some(endpoint.address.scheme.clone());
-    uri_parts.authority = Some(endpoint.address.authority.clone());
-    uri_parts.path_and_query = parts.uri.path_and_query().cloned();
-    parts.uri = match Uri::from_parts(uri_parts) {
-        Ok(uri) => uri,
-        Err(_) => {
-            return local_failure(
-                decision,
-                ProxyFailure::Upstream,
-                request_id,
-                Some(endpoint.label.clone()),
-            );
-        }
-    };
+    // Origin-form on the wire: the connection picks the instance, `Host` names it.
+    let path = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    parts.uri = Uri::from(path);
     parts.version = Version::HTTP_11;
-    let body = LimitedBody::new(body, limits.max_body_bytes);
     let upstream_request = Request::from_parts(parts, body);
 
     let exchange = endpoint.pool.send(
@@ -205,6 +345,15 @@ pub(crate) async fn forward_to(
     );
     let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
     let label = Some(endpoint.label.clone());
+    if let Some(outlier) = &decision.upstream.outlier {
+        let succeeded = match &outcome {
+            Ok(Ok(response)) => !response.status().is_server_error(),
+            // The client's oversized body says nothing about the upstream.
+            Ok(Err(error)) => body_was_too_large(error),
+            Err(_elapsed) => false,
+        };
+        endpoint.record_outcome(succeeded, outlier, &decision.upstream.name);
+    }
     match outcome {
         Ok(Ok(response)) => {
             let (mut parts, body) = response.into_parts();
@@ -213,6 +362,7 @@ pub(crate) async fn forward_to(
                 response: Response::from_parts(parts, ProxyBody::Upstream(body)),
                 failure: None,
                 endpoint: label,
+                fell_back: false,
             }
         }
         Ok(Err(error)) => {
@@ -252,6 +402,7 @@ fn local_failure(
         ProxyFailure::Connect | ProxyFailure::Upstream => (StatusCode::BAD_GATEWAY, "bad_gateway"),
         ProxyFailure::Timeout => (StatusCode::GATEWAY_TIMEOUT, "gateway_timeout"),
         ProxyFailure::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ProxyFailure::Throttled => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
     };
     let mut response = json_response(
         status,
@@ -274,6 +425,7 @@ fn local_failure(
         response,
         failure: Some(failure),
         endpoint,
+        fell_back: false,
     }
 }
 
@@ -352,7 +504,7 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-fn add_forwarding_headers(
+pub(crate) fn add_forwarding_headers(
     headers: &mut HeaderMap,
     client: SocketAddr,
     original_host: Option<HeaderValue>,

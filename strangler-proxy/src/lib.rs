@@ -15,21 +15,27 @@
 pub mod admin;
 pub mod body;
 pub mod config;
+pub mod diff;
 pub mod forward;
 mod ids;
 pub mod log;
 pub mod metrics;
 pub mod pool;
+pub mod rollback;
 pub mod route_match;
 pub mod serve;
 pub mod server;
+pub mod shadow;
 pub mod split;
 pub mod state;
 pub mod status;
 pub mod table;
+pub mod throttle;
 pub mod upstream;
 
-pub use admin::{AdminClient, AdminError, BlockingAdminClient};
+pub use admin::{
+    AdminClient, AdminError, BlockingAdminClient, CutoverPlan, PlanEvent, PlanOutcome, run_plan,
+};
 pub use config::{ConfigError, ValidConfig};
 pub use server::{Proxy, ProxyOptions, RunningProxy, ShutdownReport, StartError};
 pub use split::Side;

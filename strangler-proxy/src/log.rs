@@ -51,6 +51,8 @@ pub struct AccessRecord<'a> {
     pub latency_ms: f64,
     /// Why the proxy answered itself, if it did.
     pub failure: Option<&'a str>,
+    /// The candidate failed and the primary answered instead.
+    pub fallback: bool,
 }
 
 /// Hands lines to the writer thread.

@@ -30,6 +30,8 @@ pub enum ProxyFailure {
     Timeout,
     /// The client's body exceeded the limit (413).
     BodyTooLarge,
+    /// The route's rate limit refused the request (429).
+    Throttled,
 }
 
 impl ProxyFailure {
@@ -40,14 +42,16 @@ impl ProxyFailure {
             ProxyFailure::Upstream => "upstream",
             ProxyFailure::Timeout => "timeout",
             ProxyFailure::BodyTooLarge => "body_too_large",
+            ProxyFailure::Throttled => "throttled",
         }
     }
 
-    const ALL: [ProxyFailure; 4] = [
+    const ALL: [ProxyFailure; 5] = [
         ProxyFailure::Connect,
         ProxyFailure::Upstream,
         ProxyFailure::Timeout,
         ProxyFailure::BodyTooLarge,
+        ProxyFailure::Throttled,
     ];
 }
 
@@ -55,7 +59,7 @@ impl ProxyFailure {
 #[derive(Debug, Default)]
 pub struct SideMetrics {
     by_class: [AtomicU64; 5],
-    failures: [AtomicU64; 4],
+    failures: [AtomicU64; 5],
     buckets: [AtomicU64; LATENCY_BOUNDS_US.len() + 1],
     latency_sum_us: AtomicU64,
 }
@@ -124,6 +128,11 @@ impl SideMetrics {
 pub struct RouteMetrics {
     primary: SideMetrics,
     candidate: SideMetrics,
+    fallbacks: AtomicU64,
+    bypasses: AtomicU64,
+    breaches: AtomicU64,
+    /// Shadow comparison counters (shared with mirror tasks).
+    pub shadow: Arc<crate::shadow::ShadowMetrics>,
 }
 
 impl RouteMetrics {
@@ -133,6 +142,37 @@ impl RouteMetrics {
             Side::Primary => &self.primary,
             Side::Candidate => &self.candidate,
         }
+    }
+
+    /// Counts a request the candidate failed and the primary answered.
+    pub fn count_fallback(&self) {
+        self.fallbacks.fetch_add(1, Relaxed);
+    }
+
+    /// Requests the candidate failed and the primary answered.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Relaxed)
+    }
+
+    /// Counts a request meant for the candidate that went to the primary because no candidate
+    /// instance was available.
+    pub fn count_bypass(&self) {
+        self.bypasses.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a firing of the route's rollback rule.
+    pub fn count_breach(&self) {
+        self.breaches.fetch_add(1, Relaxed);
+    }
+
+    /// Times the route's rollback rule fired.
+    pub fn breaches(&self) -> u64 {
+        self.breaches.load(Relaxed)
+    }
+
+    /// Requests that bypassed an unavailable candidate.
+    pub fn bypasses(&self) -> u64 {
+        self.bypasses.load(Relaxed)
     }
 }
 
@@ -174,11 +214,21 @@ impl MetricsRegistry {
     }
 }
 
+/// The state of one upstream instance at scrape time.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointGauge {
+    pub upstream: String,
+    pub endpoint: String,
+    pub healthy: bool,
+    pub ejected: bool,
+    pub outstanding: usize,
+}
+
 /// Renders the Prometheus text exposition format; deterministic order.
 pub(crate) fn render_prometheus(
     registry: &MetricsRegistry,
     weights: &[(String, u8)],
-    endpoints: &[(String, String, bool, usize)],
+    endpoints: &[EndpointGauge],
 ) -> String {
     let mut out = String::new();
     let routes = registry.all_routes();
@@ -246,6 +296,50 @@ pub(crate) fn render_prometheus(
             );
         }
     }
+    out.push_str("# HELP strangler_fallbacks_total Requests the candidate failed and the primary answered instead.\n");
+    out.push_str("# TYPE strangler_fallbacks_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_fallbacks_total{{route=\"{name}\"}} {}",
+            metrics.fallbacks()
+        );
+    }
+    out.push_str("# HELP strangler_candidate_bypassed_total Requests meant for the candidate that the primary served because no candidate instance was available.\n");
+    out.push_str("# TYPE strangler_candidate_bypassed_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_candidate_bypassed_total{{route=\"{name}\"}} {}",
+            metrics.bypasses()
+        );
+    }
+    out.push_str("# HELP strangler_rollback_breaches_total Times the route's rollback rule fired (rollback or freeze).\n");
+    out.push_str("# TYPE strangler_rollback_breaches_total counter\n");
+    for (name, metrics) in &routes {
+        let _ = writeln!(
+            out,
+            "strangler_rollback_breaches_total{{route=\"{name}\"}} {}",
+            metrics.breaches()
+        );
+    }
+    out.push_str("# HELP strangler_shadow_total Shadow mirrors by outcome: compared, matched, dropped (too many in flight), skipped (body too large).\n");
+    out.push_str("# TYPE strangler_shadow_total counter\n");
+    for (name, metrics) in &routes {
+        let shadow = &metrics.shadow;
+        for (outcome, value) in [
+            ("compared", &shadow.compared),
+            ("matched", &shadow.matched),
+            ("dropped", &shadow.dropped),
+            ("skipped", &shadow.skipped),
+        ] {
+            let _ = writeln!(
+                out,
+                "strangler_shadow_total{{route=\"{name}\",outcome=\"{outcome}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
+    }
     out.push_str("# HELP strangler_route_weight Share of the route's traffic sent to its candidate, in percent.\n");
     out.push_str("# TYPE strangler_route_weight gauge\n");
     for (name, weight) in weights {
@@ -253,19 +347,33 @@ pub(crate) fn render_prometheus(
     }
     out.push_str("# HELP strangler_upstream_healthy 1 when the endpoint passes its health check (or has none).\n");
     out.push_str("# TYPE strangler_upstream_healthy gauge\n");
-    for (upstream, endpoint, healthy, _) in endpoints {
+    for gauge in endpoints {
         let _ = writeln!(
             out,
-            "strangler_upstream_healthy{{upstream=\"{upstream}\",endpoint=\"{endpoint}\"}} {}",
-            u8::from(*healthy)
+            "strangler_upstream_healthy{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream,
+            gauge.endpoint,
+            u8::from(gauge.healthy)
+        );
+    }
+    out.push_str("# HELP strangler_upstream_ejected 1 while outlier detection keeps the endpoint out of rotation.\n");
+    out.push_str("# TYPE strangler_upstream_ejected gauge\n");
+    for gauge in endpoints {
+        let _ = writeln!(
+            out,
+            "strangler_upstream_ejected{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream,
+            gauge.endpoint,
+            u8::from(gauge.ejected)
         );
     }
     out.push_str("# HELP strangler_upstream_outstanding Requests in flight to the endpoint.\n");
     out.push_str("# TYPE strangler_upstream_outstanding gauge\n");
-    for (upstream, endpoint, _, outstanding) in endpoints {
+    for gauge in endpoints {
         let _ = writeln!(
             out,
-            "strangler_upstream_outstanding{{upstream=\"{upstream}\",endpoint=\"{endpoint}\"}} {outstanding}"
+            "strangler_upstream_outstanding{{upstream=\"{}\",endpoint=\"{}\"}} {}",
+            gauge.upstream, gauge.endpoint, gauge.outstanding
         );
     }
     let global = &registry.global;

@@ -62,7 +62,8 @@ pub(crate) fn choose_side(weight: u8, sticky: Option<&StickyKey>, headers: &Head
     side_for_bucket(bucket, weight)
 }
 
-fn sticky_value<'h>(key: &StickyKey, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+/// The value of a sticky (or rate-limit) key in a request, if present and non-empty.
+pub(crate) fn sticky_value<'h>(key: &StickyKey, headers: &'h HeaderMap) -> Option<&'h [u8]> {
     match key {
         StickyKey::Header(name) => headers
             .get(name)

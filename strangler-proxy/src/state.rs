@@ -15,14 +15,19 @@ use arc_swap::ArcSwap;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
+use crate::config::BreachAction;
 use crate::config::{ConfigError, ValidConfig};
+use crate::diff::DiffStore;
 use crate::log::EventLog;
-use crate::metrics::{MetricsRegistry, render_prometheus};
+use crate::metrics::{EndpointGauge, MetricsRegistry, render_prometheus};
+use crate::rollback::{Breach, RollbackRegistry};
 use crate::split::Side;
 use crate::status::{
-    EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, SideStatus, UpstreamStatus,
+    EndpointStatus, ProxyStatus, ReloadStatus, RouteStatus, ShadowStatus, SideStatus,
+    UpstreamStatus,
 };
 use crate::table::{Route, RoutingTable};
+use crate::throttle::LimiterRegistry;
 use crate::upstream::{EndpointRegistry, spawn_health_checks};
 
 /// Why a weight change was refused.
@@ -56,6 +61,8 @@ struct Control {
     version: u64,
     health_tasks: Vec<JoinHandle<()>>,
     last_reload_error: Option<String>,
+    /// Routes whose rollback rule fired, and why; cleared when an operator sets the weight.
+    breaches: BTreeMap<String, String>,
 }
 
 /// Everything the request path and the admin API share.
@@ -65,7 +72,13 @@ pub(crate) struct Shared {
     pub log: EventLog,
     pub admin_token: Option<String>,
     pub source: Option<PathBuf>,
+    /// Newest shadow differences.
+    pub diffs: Arc<DiffStore>,
+    /// Bounds the mirrors in flight.
+    pub shadow_permits: Arc<tokio::sync::Semaphore>,
     endpoints: EndpointRegistry,
+    limiters: LimiterRegistry,
+    rollbacks: RollbackRegistry,
     control: Mutex<Control>,
 }
 
@@ -76,22 +89,31 @@ impl Shared {
         metrics: Arc<MetricsRegistry>,
     ) -> Arc<Shared> {
         let endpoints = EndpointRegistry::default();
+        let limiters = LimiterRegistry::default();
+        let rollbacks = RollbackRegistry::default();
         let weights = file_weights(&config);
-        let table = RoutingTable::build(&config, &weights, 1, &metrics, &endpoints);
+        let table = RoutingTable::build(
+            &config, &weights, 1, &metrics, &endpoints, &limiters, &rollbacks,
+        );
         let health_tasks = spawn_health_checks(&table.upstreams);
         Arc::new(Shared {
             table: ArcSwap::from_pointee(table),
             admin_token: config.admin_token.clone(),
             source: config.source.clone(),
+            diffs: Arc::default(),
+            shadow_permits: Arc::new(tokio::sync::Semaphore::new(crate::shadow::MAX_IN_FLIGHT)),
             metrics,
             log,
             endpoints,
+            limiters,
+            rollbacks,
             control: Mutex::new(Control {
                 config: Arc::new(config),
                 weights,
                 version: 1,
                 health_tasks,
                 last_reload_error: None,
+                breaches: BTreeMap::new(),
             }),
         })
     }
@@ -113,6 +135,8 @@ impl Shared {
             return Err(WeightError::NoCandidate(route.to_owned()));
         }
         let weight = weight as u8;
+        control.breaches.remove(route);
+        self.rollbacks.clear(route);
         let previous = control.weights.insert(route.to_owned(), weight);
         control.version += 1;
         let table = RoutingTable::build(
@@ -121,6 +145,8 @@ impl Shared {
             control.version,
             &self.metrics,
             &self.endpoints,
+            &self.limiters,
+            &self.rollbacks,
         );
         self.table.store(Arc::new(table));
         self.log.event(
@@ -128,6 +154,40 @@ impl Shared {
             json!({"route": route, "from": previous, "to": weight, "version": control.version}),
         );
         Ok(control.version)
+    }
+
+    /// Acts on a broken rollback rule, once per breach: `rollback` sets the weight to 0,
+    /// `freeze` holds it; both are logged and shown until an operator sets the weight.
+    pub(crate) fn breach(&self, route: &str, breach: Breach) {
+        let mut control = self.control();
+        if control.breaches.contains_key(route) {
+            return;
+        }
+        let weight = control.weights.get(route).copied().unwrap_or(0);
+        if breach.action == BreachAction::Rollback && weight > 0 {
+            control.weights.insert(route.to_owned(), 0);
+            control.version += 1;
+            let table = RoutingTable::build(
+                &control.config,
+                &control.weights,
+                control.version,
+                &self.metrics,
+                &self.endpoints,
+                &self.limiters,
+                &self.rollbacks,
+            );
+            self.table.store(Arc::new(table));
+        }
+        self.metrics.route(route).count_breach();
+        let action = breach.action.as_str();
+        control.breaches.insert(
+            route.to_owned(),
+            format!("{action} at weight {weight}: {}", breach.reason),
+        );
+        self.log.event(
+            action,
+            json!({"route": route, "weight_was": weight, "reason": breach.reason, "version": control.version}),
+        );
     }
 
     /// Re-reads the config file; on success swaps the table and returns its version.
@@ -176,6 +236,8 @@ impl Shared {
             control.version,
             &self.metrics,
             &self.endpoints,
+            &self.limiters,
+            &self.rollbacks,
         );
         for task in control.health_tasks.drain(..) {
             task.abort();
@@ -203,12 +265,19 @@ impl Shared {
     /// The JSON status the admin API serves.
     pub(crate) fn status(&self) -> ProxyStatus {
         let table = self.table.load_full();
-        let last_error = self.control().last_reload_error.clone();
+        let (last_error, breaches) = {
+            let control = self.control();
+            (control.last_reload_error.clone(), control.breaches.clone())
+        };
         let routes = table
             .routes
             .iter()
             .chain(std::iter::once(&table.default))
-            .map(|route| route_status(route))
+            .map(|route| {
+                let mut status = route_status(route);
+                status.breach = breaches.get(&route.name).cloned();
+                status
+            })
             .collect();
         let upstreams = table
             .upstreams
@@ -221,6 +290,7 @@ impl Shared {
                     .map(|endpoint| EndpointStatus {
                         address: endpoint.label.clone(),
                         healthy: endpoint.is_healthy(),
+                        ejected: endpoint.is_ejected(),
                         outstanding: endpoint.outstanding() as u64,
                     })
                     .collect(),
@@ -250,17 +320,16 @@ impl Shared {
             .collect::<BTreeMap<_, _>>()
             .into_iter()
             .collect();
-        let endpoints: Vec<(String, String, bool, usize)> = table
+        let endpoints: Vec<EndpointGauge> = table
             .upstreams
             .values()
             .flat_map(|upstream| {
-                upstream.endpoints.iter().map(|endpoint| {
-                    (
-                        upstream.name.clone(),
-                        endpoint.label.clone(),
-                        endpoint.is_healthy(),
-                        endpoint.outstanding(),
-                    )
+                upstream.endpoints.iter().map(|endpoint| EndpointGauge {
+                    upstream: upstream.name.clone(),
+                    endpoint: endpoint.label.clone(),
+                    healthy: endpoint.is_healthy(),
+                    ejected: endpoint.is_ejected(),
+                    outstanding: endpoint.outstanding(),
                 })
             })
             .collect();
@@ -294,6 +363,25 @@ pub(crate) fn route_status(route: &Route) -> RouteStatus {
         }),
         primary_side: side(Side::Primary),
         candidate_side: side(Side::Candidate),
+        fallback: !route.fallback_methods.is_empty(),
+        fallbacks: route.metrics.fallbacks(),
+        bypasses: route.metrics.bypasses(),
+        rate_limit: route
+            .rate_limiter
+            .as_ref()
+            .map(|limiter| limiter.describe()),
+        breach: None,
+        breaches: route.metrics.breaches(),
+        shadow: route.shadow.as_ref().map(|_| {
+            let counters = &route.metrics.shadow;
+            ShadowStatus {
+                compared: counters.compared.load(Relaxed),
+                matched: counters.matched.load(Relaxed),
+                dropped: counters.dropped.load(Relaxed),
+                skipped: counters.skipped.load(Relaxed),
+                noise: counters.noise(),
+            }
+        }),
     }
 }
 

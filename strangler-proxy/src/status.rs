@@ -42,6 +42,52 @@ pub struct RouteStatus {
     pub primary_side: SideStatus,
     /// Counters of the candidate side.
     pub candidate_side: SideStatus,
+    /// Whether failed idempotent requests to the candidate are retried on the primary.
+    #[serde(default)]
+    pub fallback: bool,
+    /// Requests the candidate failed and the primary answered.
+    #[serde(default)]
+    pub fallbacks: u64,
+    /// Requests meant for the candidate that the primary served because no candidate
+    /// instance was available.
+    #[serde(default)]
+    pub bypasses: u64,
+    /// The route's rate limit, in words.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
+    /// Set when the rollback rule fired (`rollback at weight 25: error rate ...`), until an
+    /// operator sets the weight again.
+    #[serde(default)]
+    pub breach: Option<String>,
+    /// Times the rollback rule fired.
+    #[serde(default)]
+    pub breaches: u64,
+    /// Shadow comparison counters, when the route shadows.
+    #[serde(default)]
+    pub shadow: Option<ShadowStatus>,
+}
+
+/// Shadow counters of a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowStatus {
+    /// Pairs compared.
+    pub compared: u64,
+    /// Of which identical.
+    pub matched: u64,
+    /// Mirrors dropped under pressure.
+    pub dropped: u64,
+    /// Mirrors skipped (request body too large or unsized).
+    pub skipped: u64,
+    /// JSON pointer patterns the noise probe learned to ignore.
+    #[serde(default)]
+    pub noise: Vec<String>,
+}
+
+impl ShadowStatus {
+    /// Share of compared pairs that matched, in percent.
+    pub fn match_rate(&self) -> Option<f64> {
+        (self.compared > 0).then(|| self.matched as f64 * 100.0 / self.compared as f64)
+    }
 }
 
 /// Counters of one side of a route.
@@ -75,6 +121,9 @@ pub struct EndpointStatus {
     pub address: String,
     /// Passing its health check.
     pub healthy: bool,
+    /// Out of rotation after consecutive failures (outlier detection).
+    #[serde(default)]
+    pub ejected: bool,
     /// Requests in flight.
     pub outstanding: u64,
 }
@@ -104,6 +153,8 @@ impl ProxyStatus {
                 "REQ P/C",
                 "5XX P/C",
                 "P99 MS P/C",
+                "FALLBACKS",
+                "SHADOW MATCH",
             ]
             .map(String::from),
         ];
@@ -129,9 +180,21 @@ impl ProxyStatus {
                     ms(route.primary_side.p99_ms),
                     ms(route.candidate_side.p99_ms)
                 ),
+                if route.fallback {
+                    route.fallbacks.to_string()
+                } else {
+                    "-".to_owned()
+                },
+                match &route.shadow {
+                    None => "-".to_owned(),
+                    Some(shadow) => match shadow.match_rate() {
+                        Some(rate) => format!("{rate:.1}% of {}", shadow.compared),
+                        None => "0 compared".to_owned(),
+                    },
+                },
             ]);
         }
-        let mut widths = [0usize; 9];
+        let mut widths = [0usize; 11];
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
@@ -158,12 +221,21 @@ impl ProxyStatus {
                     format!(
                         "{} {} ({} in flight)",
                         e.address,
-                        if e.healthy { "up" } else { "DOWN" },
+                        match (e.healthy, e.ejected) {
+                            (false, _) => "DOWN",
+                            (true, true) => "EJECTED",
+                            (true, false) => "up",
+                        },
                         e.outstanding
                     )
                 })
                 .collect();
             let _ = writeln!(out, "upstream {}: {}", upstream.name, endpoints.join(", "));
+        }
+        for route in &self.routes {
+            if let Some(breach) = &route.breach {
+                let _ = writeln!(out, "route {}: {breach}", route.name);
+            }
         }
         let _ = writeln!(
             out,

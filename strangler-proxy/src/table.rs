@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::config::{DEFAULT_ROUTE, Limits, StickyKey, Timeouts, ValidConfig};
+use crate::config::{DEFAULT_ROUTE, Limits, ShadowRule, StickyKey, Timeouts, ValidConfig};
 use crate::metrics::{MetricsRegistry, RouteMetrics};
+use crate::rollback::{RollbackRegistry, RollbackWatch};
 use crate::route_match::RouteMatch;
 use crate::split::{Side, choose_side};
+use crate::throttle::{LimiterRegistry, RateLimiter};
 use crate::upstream::{EndpointRegistry, Upstream};
 
 /// One route in a table.
@@ -32,14 +34,30 @@ pub struct Route {
     pub sticky: Option<StickyKey>,
     /// Its counters (shared with every other table version).
     pub metrics: Arc<RouteMetrics>,
+    /// Methods retried on the primary when the candidate fails; empty when fallback is off.
+    pub fallback_methods: Vec<Method>,
+    /// The route's token buckets, if it is rate limited.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
+    /// The candidate's sliding window, if the route has a rollback rule.
+    pub rollback: Option<Arc<RollbackWatch>>,
+    /// Shadow settings, if the route mirrors to its candidate.
+    pub shadow: Option<ShadowRule>,
 }
 
 impl Route {
     /// The side and upstream for one request.
+    ///
+    /// A candidate with no available instance (all failing their health check or ejected as
+    /// outliers) is bypassed: the primary serves, and the bypass is counted. A dead candidate
+    /// then costs clients nothing.
     pub fn choose(&self, headers: &HeaderMap) -> (Side, &Arc<Upstream>) {
         match &self.candidate {
             Some(candidate) => match choose_side(self.weight, self.sticky.as_ref(), headers) {
-                Side::Candidate => (Side::Candidate, candidate),
+                Side::Candidate if candidate.has_available() => (Side::Candidate, candidate),
+                Side::Candidate => {
+                    self.metrics.count_bypass();
+                    (Side::Primary, &self.primary)
+                }
                 Side::Primary => (Side::Primary, &self.primary),
             },
             None => (Side::Primary, &self.primary),
@@ -72,6 +90,8 @@ impl RoutingTable {
         version: u64,
         metrics: &MetricsRegistry,
         endpoints: &EndpointRegistry,
+        limiters: &LimiterRegistry,
+        rollbacks: &RollbackRegistry,
     ) -> RoutingTable {
         let upstreams: BTreeMap<String, Arc<Upstream>> = config
             .upstreams
@@ -98,6 +118,16 @@ impl RoutingTable {
                     weight: weights.get(&route.name).copied().unwrap_or(route.weight),
                     sticky: route.sticky.clone(),
                     metrics: metrics.route(&route.name),
+                    fallback_methods: route.fallback_methods.clone(),
+                    rate_limiter: route
+                        .rate_limit
+                        .as_ref()
+                        .map(|limit| limiters.get(&route.name, limit)),
+                    rollback: route
+                        .rollback
+                        .as_ref()
+                        .map(|rule| rollbacks.get(&route.name, rule)),
+                    shadow: route.shadow.clone(),
                 })
             })
             .collect();
@@ -109,6 +139,10 @@ impl RoutingTable {
             weight: 0,
             sticky: None,
             metrics: metrics.route(DEFAULT_ROUTE),
+            fallback_methods: Vec::new(),
+            rate_limiter: None,
+            rollback: None,
+            shadow: None,
         });
         RoutingTable {
             version,
@@ -193,6 +227,8 @@ primary = "mono"
             1,
             &MetricsRegistry::default(),
             &EndpointRegistry::default(),
+            &LimiterRegistry::default(),
+            &RollbackRegistry::default(),
         );
         let mut beta = HeaderMap::new();
         beta.insert("x-beta", "yes".parse().expect("value"));

@@ -6,9 +6,9 @@
 //! instance is down or reset its in-flight count.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Uri;
@@ -17,7 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::task::JoinHandle;
 
-use crate::config::{Balance, EndpointAddress, HealthCheck, UpstreamConfig};
+use crate::config::{Balance, EndpointAddress, HealthCheck, OutlierDetection, UpstreamConfig};
 use crate::pool::ConnectionPool;
 
 /// Consecutive failed checks that mark an instance down.
@@ -37,6 +37,16 @@ pub struct EndpointState {
     healthy: AtomicBool,
     streak: AtomicU32,
     outstanding: AtomicUsize,
+    consecutive_failures: AtomicU32,
+    ejections: AtomicU32,
+    ejected_until_ms: AtomicU64,
+}
+
+/// Milliseconds since the first call: a cheap, monotonic clock for ejection deadlines.
+fn now_ms() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl EndpointState {
@@ -48,7 +58,53 @@ impl EndpointState {
             healthy: AtomicBool::new(true),
             streak: AtomicU32::new(0),
             outstanding: AtomicUsize::new(0),
+            consecutive_failures: AtomicU32::new(0),
+            ejections: AtomicU32::new(0),
+            ejected_until_ms: AtomicU64::new(0),
         }
+    }
+
+    /// Is it ejected by outlier detection right now?
+    pub fn is_ejected(&self) -> bool {
+        self.ejected_until_ms.load(Relaxed) > now_ms()
+    }
+
+    /// Healthy and not ejected: a request may go there.
+    pub fn is_available(&self) -> bool {
+        self.is_healthy() && !self.is_ejected()
+    }
+
+    /// Records how a request to this instance went, for passive outlier detection. After an
+    /// ejection ends the instance is on probation: one more failure ejects it again, for twice
+    /// as long (up to the maximum); a success clears the record.
+    pub(crate) fn record_outcome(
+        &self,
+        succeeded: bool,
+        outlier: &OutlierDetection,
+        upstream: &str,
+    ) {
+        if succeeded {
+            if self.consecutive_failures.load(Relaxed) != 0 {
+                self.consecutive_failures.store(0, Relaxed);
+                self.ejections.store(0, Relaxed);
+            }
+            return;
+        }
+        let failures = self.consecutive_failures.fetch_add(1, Relaxed) + 1;
+        if failures < outlier.failures || self.is_ejected() {
+            return;
+        }
+        let ejections = self.ejections.fetch_add(1, Relaxed).min(16);
+        let ejection = outlier
+            .ejection
+            .saturating_mul(1 << ejections)
+            .min(outlier.max_ejection);
+        let until =
+            now_ms().saturating_add(u64::try_from(ejection.as_millis()).unwrap_or(u64::MAX));
+        self.ejected_until_ms.store(until, Relaxed);
+        self.consecutive_failures
+            .store(outlier.failures - 1, Relaxed);
+        tracing::warn!(upstream, endpoint = %self.label, ?ejection, "endpoint ejected after consecutive failures");
     }
 
     /// Does it currently pass its health check? (Instances start healthy.)
@@ -110,6 +166,8 @@ pub struct Upstream {
     /// Whether to pass the client's `Host` through.
     pub preserve_host: bool,
     pub(crate) health: Option<HealthCheck>,
+    /// Passive outlier detection, if configured.
+    pub outlier: Option<OutlierDetection>,
     balance: Balance,
     next: AtomicUsize,
 }
@@ -144,13 +202,19 @@ impl Upstream {
                 .collect(),
             preserve_host: config.preserve_host,
             health: config.health.clone(),
+            outlier: config.outlier,
             balance: config.balance,
             next: AtomicUsize::new(0),
         }
     }
 
-    /// Picks an instance: only healthy ones, unless none is, in which case all of them (a
-    /// request to an instance that might be back beats a certain failure).
+    /// Is any instance available (healthy and not ejected)?
+    pub fn has_available(&self) -> bool {
+        self.endpoints.iter().any(|e| e.is_available())
+    }
+
+    /// Picks an instance: only available ones (healthy, not ejected), unless none is, in which
+    /// case all of them (a request to an instance that might be back beats a certain failure).
     pub fn pick(&self) -> EndpointLease {
         let count = self.endpoints.len();
         let start = if count > 1 {
@@ -158,8 +222,8 @@ impl Upstream {
         } else {
             0
         };
-        let any_healthy = self.endpoints.iter().any(|e| e.is_healthy());
-        let eligible = |e: &EndpointState| !any_healthy || e.is_healthy();
+        let any_available = self.has_available();
+        let eligible = |e: &EndpointState| !any_available || e.is_available();
         let mut chosen: Option<&Arc<EndpointState>> = None;
         for offset in 0..count {
             let endpoint = &self.endpoints[(start + offset) % count];
@@ -254,6 +318,7 @@ mod tests {
             health: None,
             balance,
             preserve_host: false,
+            outlier: None,
         };
         Upstream::new(&config, &registry)
     }
@@ -283,5 +348,50 @@ mod tests {
             let next = upstream.pick();
             assert_ne!(next.endpoint().label, busy.endpoint().label);
         }
+    }
+}
+
+#[cfg(test)]
+mod outlier_tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_failures_eject_and_a_failed_probe_ejects_for_longer() {
+        let endpoint = EndpointState::new(EndpointAddress {
+            scheme: http::uri::Scheme::HTTP,
+            authority: "a:1".parse().expect("authority"),
+        });
+        let rule = OutlierDetection {
+            failures: 3,
+            ejection: Duration::from_millis(40),
+            max_ejection: Duration::from_secs(1),
+        };
+        endpoint.record_outcome(false, &rule, "u");
+        endpoint.record_outcome(true, &rule, "u");
+        endpoint.record_outcome(false, &rule, "u");
+        endpoint.record_outcome(false, &rule, "u");
+        assert!(
+            endpoint.is_available(),
+            "a success in between resets the count"
+        );
+        endpoint.record_outcome(false, &rule, "u");
+        assert!(!endpoint.is_available());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(
+            endpoint.is_available(),
+            "back on probation after the ejection"
+        );
+        endpoint.record_outcome(false, &rule, "u");
+        assert!(endpoint.is_ejected(), "one failed probe ejects again");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(
+            endpoint.is_ejected(),
+            "the second ejection lasts twice as long"
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(endpoint.is_available());
+        endpoint.record_outcome(true, &rule, "u");
+        endpoint.record_outcome(false, &rule, "u");
+        assert!(endpoint.is_available(), "a success clears the probation");
     }
 }

@@ -199,6 +199,16 @@ impl BlockingAdminClient {
         self.runtime.block_on(self.client.set_weight(route, weight))
     }
 
+    /// Runs a progressive cutover plan (see [`super::run_plan`]).
+    pub fn run_plan(
+        &self,
+        plan: &super::CutoverPlan,
+        on_event: impl FnMut(&super::PlanEvent),
+    ) -> Result<super::PlanOutcome, AdminError> {
+        self.runtime
+            .block_on(super::run_plan(&self.client, plan, on_event))
+    }
+
     /// See [`AdminClient::reload`].
     pub fn reload(&self) -> Result<u64, AdminError> {
         self.runtime.block_on(self.client.reload())

@@ -7,12 +7,14 @@
 //! | `GET /routes/{name}` | one route ([`crate::status::RouteStatus`]) |
 //! | `PUT /routes/{name}` | body `{"weight": N}`: set the candidate's share, answers the route |
 //! | `POST /reload` | re-read the config file; 422 with the reasons when it is refused |
+//! | `GET /diffs?route=NAME` | the newest shadow differences (all routes without `route`), secrets redacted |
 //! | `GET /metrics` | Prometheus text |
 //!
 //! When an `admin_token` is configured (required off loopback), every endpoint but `/healthz`
 //! needs `Authorization: Bearer TOKEN`.
 
 mod client;
+mod plan;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use client::{AdminClient, AdminError, BlockingAdminClient};
+pub use plan::{CutoverPlan, PlanEvent, PlanOutcome, run_plan};
 
 use crate::body::ProxyBody;
 use crate::forward::json_response;
@@ -70,6 +73,15 @@ pub(crate) async fn handle(
     }
     let response = match (method, path.as_str()) {
         (Method::GET, "/routes") => ok_json(&shared.status()),
+        (Method::GET, "/diffs") => {
+            let route = request.uri().query().and_then(|query| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("route="))
+                    .map(str::to_owned)
+            });
+            ok_json(&shared.diffs.list(route.as_deref()))
+        }
         (Method::GET, "/metrics") => text(
             StatusCode::OK,
             "text/plain; version=0.0.4",

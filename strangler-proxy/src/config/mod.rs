@@ -4,6 +4,7 @@
 //! A refused file yields a [`ConfigError`] listing every problem with its file, line and reason.
 //! The format is documented for users in `docs/proxy.md`.
 
+mod policies;
 mod raw;
 mod validate;
 
@@ -46,6 +47,16 @@ pub struct UpstreamConfig {
     pub(crate) health: Option<HealthCheck>,
     pub(crate) balance: Balance,
     pub(crate) preserve_host: bool,
+    pub(crate) outlier: Option<OutlierDetection>,
+}
+
+/// Passive outlier detection: `failures` failed requests in a row eject an instance for
+/// `ejection`, doubling on each repeat up to `max_ejection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutlierDetection {
+    pub(crate) failures: u32,
+    pub(crate) ejection: Duration,
+    pub(crate) max_ejection: Duration,
 }
 
 /// Where one instance listens: `http://host:port`.
@@ -79,7 +90,7 @@ pub enum Balance {
 }
 
 /// One `[[routes]]` entry, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RouteConfig {
     pub(crate) name: String,
     pub(crate) matcher: RouteMatch,
@@ -87,6 +98,68 @@ pub struct RouteConfig {
     pub(crate) candidate: Option<String>,
     pub(crate) weight: u8,
     pub(crate) sticky: Option<StickyKey>,
+    /// Methods retried on the primary when the candidate fails (empty: no fallback).
+    pub(crate) fallback_methods: Vec<http::Method>,
+    /// Token bucket in front of the route.
+    pub(crate) rate_limit: Option<RateLimit>,
+    /// When to take traffic away from a misbehaving candidate.
+    pub(crate) rollback: Option<RollbackRule>,
+    /// Mirror primary-served requests to the candidate and compare.
+    pub(crate) shadow: Option<ShadowRule>,
+}
+
+/// A route's shadow settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowRule {
+    /// Share of eligible requests mirrored, 0-1.
+    pub(crate) sample: f64,
+    /// Mirror writes too (the candidate must have its own store).
+    pub(crate) writes: bool,
+    /// What to compare.
+    pub(crate) diff: crate::diff::DiffRule,
+    /// How long a mirror may take.
+    pub(crate) timeout: Duration,
+    /// Learn noise by sending reads to the primary twice and ignoring what differs.
+    pub(crate) noise_probe: bool,
+}
+
+/// A route's automatic rollback rule, judged on the candidate's outcomes over `window`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackRule {
+    pub(crate) max_error_rate: Option<f64>,
+    pub(crate) max_p99_ms: Option<u64>,
+    pub(crate) window: Duration,
+    pub(crate) min_requests: u64,
+    pub(crate) on_breach: BreachAction,
+}
+
+/// What a broken rollback rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreachAction {
+    /// Weight to 0 until an operator moves it again.
+    Rollback,
+    /// Hold the weight and alert.
+    Freeze,
+}
+
+impl BreachAction {
+    /// `rollback` or `freeze`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreachAction::Rollback => "rollback",
+            BreachAction::Freeze => "freeze",
+        }
+    }
+}
+
+/// A route's rate limit: `rate` requests per `per`, bursts up to `burst`, one bucket per `key`
+/// value (or one for the route).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    pub(crate) rate: u32,
+    pub(crate) per: Duration,
+    pub(crate) burst: u32,
+    pub(crate) key: Option<StickyKey>,
 }
 
 /// What identifies a user for sticky routing.

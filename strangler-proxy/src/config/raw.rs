@@ -39,6 +39,16 @@ pub(crate) struct RawUpstream {
     pub balance: Option<Spanned<String>>,
     #[serde(default)]
     pub preserve_host: bool,
+    pub outlier: Option<Spanned<RawOutlier>>,
+}
+
+/// `outlier = { failures, ejection, max_ejection }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutlier {
+    pub failures: Option<Spanned<i64>>,
+    pub ejection: Option<Spanned<String>>,
+    pub max_ejection: Option<Spanned<String>>,
 }
 
 /// `health = { path, interval, timeout }`.
@@ -61,6 +71,11 @@ pub(crate) struct RawRoute {
     pub candidate: Option<Spanned<String>>,
     pub weight: Option<Spanned<i64>>,
     pub sticky: Option<Spanned<RawSticky>>,
+    pub fallback: Option<Spanned<bool>>,
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub rollback: Option<Spanned<RawRollback>>,
+    pub shadow: Option<Spanned<RawShadow>>,
+    pub idempotent_methods: Option<Spanned<Vec<String>>>,
 }
 
 /// `match = { prefix | exact | pattern, methods, headers }`.
@@ -123,4 +138,43 @@ pub(crate) struct RawTimeouts {
 pub(crate) struct RawLog {
     pub target: Option<Spanned<String>>,
     pub access: Option<bool>,
+}
+
+/// `rate_limit = { rate, per, burst, key = { header | cookie } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    pub rate: Spanned<i64>,
+    pub per: Option<Spanned<String>>,
+    pub burst: Option<Spanned<i64>>,
+    pub key: Option<Spanned<RawSticky>>,
+}
+
+/// `rollback = { max_error_rate, max_p99_ms, window, min_requests, on_breach }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRollback {
+    pub max_error_rate: Option<f64>,
+    pub max_p99_ms: Option<i64>,
+    pub window: Option<Spanned<String>>,
+    pub min_requests: Option<i64>,
+    pub on_breach: Option<String>,
+}
+
+/// `shadow = { sample, writes, headers, ignore, timeout }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawShadow {
+    pub sample: Option<f64>,
+    #[serde(default)]
+    pub writes: bool,
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub redact: Vec<String>,
+    #[serde(default)]
+    pub noise_probe: bool,
+    pub timeout: Option<Spanned<String>>,
 }

@@ -13,7 +13,8 @@ use toml::Spanned;
 use super::raw::{RawConfig, RawMatch, RawRoute, RawUpstream};
 use super::{
     Balance, ConfigError, ConfigProblem, DEFAULT_ROUTE, EndpointAddress, HealthCheck, Limits,
-    LogConfig, LogTarget, RouteConfig, StickyKey, Timeouts, UpstreamConfig, ValidConfig,
+    LogConfig, LogTarget, OutlierDetection, RouteConfig, StickyKey, Timeouts, UpstreamConfig,
+    ValidConfig,
 };
 use crate::route_match::{HeaderCondition, PathMatch, RouteMatch, parse_pattern};
 
@@ -62,7 +63,7 @@ pub(super) fn from_toml(text: &str, origin: &str) -> Result<ValidConfig, ConfigE
     Err(checker.into_error(origin))
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     problems: Vec<(usize, usize, String)>,
 }
@@ -82,7 +83,7 @@ impl Checker<'_> {
         self.problems.push((line, column, reason));
     }
 
-    fn refuse_at<T>(&mut self, spanned: &Spanned<T>, reason: String) {
+    pub(super) fn refuse_at<T>(&mut self, spanned: &Spanned<T>, reason: String) {
         self.refuse(Some(spanned.span()), reason);
     }
 
@@ -118,7 +119,7 @@ impl Checker<'_> {
         }
     }
 
-    fn duration(
+    pub(super) fn duration(
         &mut self,
         field: &str,
         value: Option<&Spanned<String>>,
@@ -399,12 +400,44 @@ impl Checker<'_> {
                 Balance::LeastOutstanding
             }
         };
+        let outlier = upstream.outlier.as_ref().map(|outlier| {
+            let raw_outlier = outlier.get_ref();
+            let failures = match &raw_outlier.failures {
+                None => 5,
+                Some(failures) => match u32::try_from(*failures.get_ref()) {
+                    Ok(count) if count > 0 => count,
+                    _ => {
+                        self.refuse_at(failures, "failures must be a whole number > 0".into());
+                        5
+                    }
+                },
+            };
+            let ejection = self.duration(
+                "ejection",
+                raw_outlier.ejection.as_ref(),
+                Duration::from_secs(10),
+            );
+            let max_ejection = self.duration(
+                "max_ejection",
+                raw_outlier.max_ejection.as_ref(),
+                Duration::from_secs(300).max(ejection),
+            );
+            if max_ejection < ejection {
+                self.refuse_at(outlier, "max_ejection must be at least ejection".into());
+            }
+            OutlierDetection {
+                failures,
+                ejection,
+                max_ejection,
+            }
+        });
         (self.problems.len() == before).then(|| UpstreamConfig {
             name: name.to_owned(),
             endpoints,
             health,
             balance,
             preserve_host: upstream.preserve_host,
+            outlier,
         })
     }
 
@@ -489,6 +522,19 @@ impl Checker<'_> {
                 }
             }
         });
+        let fallback_methods = self.fallback_methods(route);
+        let rate_limit = route
+            .rate_limit
+            .as_ref()
+            .and_then(|limit| self.rate_limit(limit));
+        let rollback = route
+            .rollback
+            .as_ref()
+            .and_then(|rule| self.rollback(rule, route));
+        let shadow = route
+            .shadow
+            .as_ref()
+            .and_then(|rule| self.shadow(rule, route));
         (self.problems.len() == before).then(|| RouteConfig {
             name: name.clone(),
             matcher: matcher.expect("no problem recorded means the match is valid"),
@@ -496,6 +542,10 @@ impl Checker<'_> {
             candidate: route.candidate.as_ref().map(|c| c.get_ref().clone()),
             weight,
             sticky,
+            fallback_methods,
+            rate_limit,
+            rollback,
+            shadow,
         })
     }
 
@@ -579,7 +629,7 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-fn valid_cookie_name(name: &str) -> bool {
+pub(super) fn valid_cookie_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()

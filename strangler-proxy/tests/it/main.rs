@@ -3,10 +3,16 @@
 mod access_log;
 mod admin;
 mod config;
+mod fallback;
 mod forwarding;
 mod health;
 mod limits;
 mod no_request_lost;
+mod outlier;
+mod progressive;
 mod reload;
+mod rollback;
 mod routing;
+mod shadow;
 mod support;
+mod throttle;

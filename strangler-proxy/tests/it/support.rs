@@ -34,10 +34,13 @@ pub struct TestUpstream {
     pub hits: Arc<AtomicUsize>,
     pub health_status: Arc<AtomicU16>,
     task: JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for TestUpstream {
+    /// Stops accepting and closes every connection, like a killed process.
     fn drop(&mut self) {
+        let _ = self.stop.send(true);
         self.task.abort();
     }
 }
@@ -52,14 +55,18 @@ fn full(bytes: impl Into<Bytes>) -> TestBody {
 
 impl TestUpstream {
     pub async fn start(name: &str) -> TestUpstream {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind upstream");
+        TestUpstream::start_on(name, "127.0.0.1:0".parse().expect("addr")).await
+    }
+
+    /// Starts on a given address (to bring a "killed" upstream back where it was).
+    pub async fn start_on(name: &str, address: SocketAddr) -> TestUpstream {
+        let listener = TcpListener::bind(address).await.expect("bind upstream");
         let addr = listener.local_addr().expect("addr");
         let hits = Arc::new(AtomicUsize::new(0));
         let health_status = Arc::new(AtomicU16::new(200));
         let (task_name, task_hits, task_health) =
             (name.to_owned(), hits.clone(), health_status.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -67,14 +74,18 @@ impl TestUpstream {
                 };
                 let (name, hits, health) =
                     (task_name.clone(), task_hits.clone(), task_health.clone());
+                let mut stopped = stopped.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
                         let (name, hits, health) = (name.clone(), hits.clone(), health.clone());
                         async move { Ok::<_, Infallible>(answer(&name, &hits, &health, request).await) }
                     });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let connection =
+                        http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    tokio::select! {
+                        _ = connection => {}
+                        _ = stopped.changed() => {}
+                    }
                 });
             }
         });
@@ -84,6 +95,7 @@ impl TestUpstream {
             hits,
             health_status,
             task,
+            stop,
         }
     }
 
@@ -110,6 +122,22 @@ async fn answer(
         return response;
     }
     hits.fetch_add(1, Relaxed);
+    if request
+        .headers()
+        .get("x-hang-on")
+        .is_some_and(|v| v == name)
+    {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    if request
+        .headers()
+        .get("x-fail-on")
+        .is_some_and(|v| v == name)
+    {
+        let mut response = Response::new(full("failing on purpose"));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        return response;
+    }
     if path == "/echo" {
         let mut response = Response::new(request.into_body().boxed());
         response
@@ -133,7 +161,12 @@ async fn answer(
             .or_default()
             .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }
+    let nonce = request
+        .headers()
+        .contains_key("x-nonce")
+        .then(|| hits.load(Relaxed));
     let body = json!({
+        "nonce": nonce,
         "upstream": name,
         "method": request.method().as_str(),
         "path": request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"),

@@ -1,0 +1,154 @@
+//! Progressive cutover through the admin API: steps pass while the candidate behaves, and a
+//! failing candidate stops the plan with the weight back at 0.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::Duration;
+
+use strangler_proxy::{AdminClient, CutoverPlan, PlanEvent, PlanOutcome, run_plan};
+
+use crate::support::{HEADER, TestClient, TestUpstream, fill, start_proxy};
+
+fn config(mono: &TestUpstream, svc: &TestUpstream) -> String {
+    config_with(mono, svc, "")
+}
+
+fn config_with(mono: &TestUpstream, svc: &TestUpstream, extra: &str) -> String {
+    fill(
+        &(format!(
+            "{HEADER}{}{extra}\n",
+            r#"
+[upstreams.mono]
+endpoints = ["{mono}"]
+[upstreams.svc]
+endpoints = ["{svc}"]
+[[routes]]
+name = "reviews"
+match = { prefix = "/api/reviews" }
+primary = "mono"
+candidate = "svc"
+"#
+        ) + "[default]\nprimary = \"mono\"\n"),
+        &[mono, svc],
+    )
+}
+
+/// Requests every 2 ms until dropped; `failing` makes the candidate answer 500.
+struct Load {
+    running: Arc<AtomicBool>,
+}
+
+impl Load {
+    fn start(url: String, failing: bool) -> Load {
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = running.clone();
+        tokio::spawn(async move {
+            let client = TestClient::new();
+            let headers: &[(&str, &str)] = if failing {
+                &[("x-fail-on", "svc")]
+            } else {
+                &[]
+            };
+            while flag.load(Relaxed) {
+                client.get(&url, headers).await;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        });
+        Load { running }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.running.store(false, Relaxed);
+    }
+}
+
+fn plan() -> CutoverPlan {
+    CutoverPlan {
+        route: "reviews".into(),
+        steps: vec![20, 50, 100],
+        interval: Duration::from_millis(300),
+        max_error_rate: 0.01,
+        min_match_rate: None,
+    }
+}
+
+#[tokio::test]
+async fn a_healthy_candidate_is_walked_to_100() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&config(&mono, &svc)).await;
+    let _load = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), false);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let mut events = Vec::new();
+    let outcome = run_plan(&admin, &plan(), |event| events.push(event.clone()))
+        .await
+        .expect("plan");
+    assert_eq!(outcome, PlanOutcome::Completed);
+    assert_eq!(proxy.status().routes[0].weight, 100);
+    let steps: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            PlanEvent::Step { weight, .. } => Some(*weight),
+            PlanEvent::Passed { .. } => None,
+        })
+        .collect();
+    assert_eq!(steps, [20, 50, 100]);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, PlanEvent::Passed { requests, errors: 0, .. } if *requests > 0))
+    );
+}
+
+#[tokio::test]
+async fn a_failing_candidate_stops_the_plan_at_the_first_step_with_weight_0() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&config(&mono, &svc)).await;
+    let _load = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), true);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let outcome = run_plan(&admin, &plan(), |_| {}).await.expect("plan");
+    match outcome {
+        PlanOutcome::RolledBack { at_weight, reason } => {
+            assert_eq!(at_weight, 20);
+            assert!(
+                reason.starts_with("candidate error rate 1.000 > 0.01 during step 1"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    assert_eq!(proxy.status().routes[0].weight, 0);
+}
+
+#[tokio::test]
+async fn a_low_shadow_match_rate_stops_the_plan() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    // The test upstreams answer with their own names: every mirrored pair differs.
+    let proxy = start_proxy(&config_with(
+        &mono,
+        &svc,
+        "shadow = { ignore = [\"/headers\"] }",
+    ))
+    .await;
+    let _load = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), false);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let plan = CutoverPlan {
+        min_match_rate: Some(0.9),
+        ..plan()
+    };
+    match run_plan(&admin, &plan, |_| {}).await.expect("plan") {
+        PlanOutcome::RolledBack { at_weight, reason } => {
+            assert_eq!(at_weight, 20);
+            assert!(
+                reason.starts_with("shadow match rate 0.000 < 0.9 during step 1"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    assert_eq!(proxy.status().routes[0].weight, 0);
+}
