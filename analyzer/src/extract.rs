@@ -4,7 +4,7 @@
 //! Why a single pass: parsing dominates the cost of the whole model, and walking the tree once
 //! keeps the model build close to the cost of a bare parse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -223,6 +223,10 @@ struct Extractor {
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
     consumed_literals: HashSet<(usize, usize)>,
+    /// The current body calls a router-building method, so it is worth a route walk.
+    saw_router_method: bool,
+    /// Types of the current body's parameters and `let` bindings, where the code states them.
+    local_types: HashMap<String, RawPath>,
 }
 
 impl Extractor {
@@ -412,6 +416,16 @@ impl Extractor {
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), whole, public);
         self.facts.items[index].owner = self.impl_context.clone();
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
+        let outer_locals = std::mem::take(&mut self.local_types);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(typed) = input
+                && let syn::Pat::Ident(ident) = typed.pat.as_ref()
+                && let Some(path) = type_path_of(&typed.ty)
+            {
+                self.local_types.insert(ident.ident.to_string(), path);
+            }
+        }
         self.within_item(index, true, |this| {
             this.visit_signature(sig);
             if let Some(block) = block {
@@ -419,10 +433,12 @@ impl Extractor {
             }
         });
         if let Some(block) = block
-            && routes::mentions_router_methods(block)
+            && std::mem::take(&mut self.saw_router_method)
         {
             self.facts.items[index].routes = routes::fragments_in_block(block);
         }
+        self.saw_router_method = outer_saw_router_method;
+        self.local_types = outer_locals;
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
@@ -757,14 +773,19 @@ impl<'ast> Visit<'ast> for Extractor {
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
+            let receiver_type = self.type_of_expr(&node.receiver);
             self.facts.items[owner].method_calls.push(RawMethodCall {
                 name: name.clone(),
                 line: line_of(node.method.span()),
                 on_self,
+                receiver_type,
             });
         }
         if QUERY_FUNCTIONS.contains(&name.as_str()) {
             self.record_query_argument(&node.args);
+        }
+        if routes::is_router_method(&name) {
+            self.saw_router_method = true;
         }
         visit::visit_expr_method_call(self, node);
     }
@@ -841,6 +862,34 @@ impl<'ast> Visit<'ast> for Extractor {
         }
     }
 
+    fn visit_local(&mut self, node: &'ast syn::Local) {
+        visit::visit_local(self, node);
+        if !self.in_function {
+            return;
+        }
+        let (pattern, stated) = match &node.pat {
+            syn::Pat::Type(typed) => (typed.pat.as_ref(), type_path_of(&typed.ty)),
+            other => (other, None),
+        };
+        if let syn::Pat::Ident(ident) = pattern {
+            let inferred = stated.or_else(|| {
+                node.init
+                    .as_ref()
+                    .and_then(|init| self.type_of_expr(&init.expr))
+            });
+            let name = ident.ident.to_string();
+            match inferred {
+                Some(path) => {
+                    self.local_types.insert(name, path);
+                }
+                None => {
+                    // Shadowed by a value of unknown type.
+                    self.local_types.remove(&name);
+                }
+            }
+        }
+    }
+
     fn visit_expr_lit(&mut self, node: &'ast syn::ExprLit) {
         let Lit::Str(literal) = &node.lit else { return };
         if self.message_macro_depth > 0 {
@@ -862,6 +911,38 @@ impl<'ast> Visit<'ast> for Extractor {
 }
 
 impl Extractor {
+    /// The type an expression evaluates to, when the code states it plainly.
+    fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
+        match expr {
+            Expr::Path(p) if p.path.segments.len() == 1 => self
+                .local_types
+                .get(&p.path.segments[0].ident.to_string())
+                .cloned(),
+            Expr::Struct(s) => Some(path_segments(&s.path)),
+            Expr::Call(call) => match call.func.as_ref() {
+                // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
+                Expr::Path(p) if p.path.segments.len() >= 2 => {
+                    let segments = path_segments(&p.path);
+                    let type_segment = &segments[segments.len() - 2];
+                    type_segment
+                        .starts_with(|c: char| c.is_uppercase())
+                        .then(|| segments[..segments.len() - 1].to_vec())
+                }
+                _ => None,
+            },
+            Expr::Reference(r) => self.type_of_expr(&r.expr),
+            Expr::Paren(p) => self.type_of_expr(&p.expr),
+            Expr::Try(t) => self.type_of_expr(&t.expr),
+            Expr::Await(a) => self.type_of_expr(&a.base),
+            Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "unwrap" | "expect" | "clone") =>
+            {
+                self.type_of_expr(&m.receiver)
+            }
+            _ => None,
+        }
+    }
+
     /// Visits the generic arguments of a path (`Json<Review>`, `Vec::<Movie>::new`).
     fn visit_path_generics(&mut self, path: &syn::Path) {
         for segment in &path.segments {
@@ -938,6 +1019,8 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         diesel_write_depth: 0,
         message_macro_depth: 0,
         consumed_literals: HashSet::new(),
+        saw_router_method: false,
+        local_types: HashMap::new(),
     };
     for item in &file.items {
         extractor.visit_item(item);
