@@ -144,8 +144,12 @@ fn generate(dir: &Path, target_lines: usize) -> Result<(), String> {
         "Cargo.toml",
         "[package]\nname = \"synthetic-monolith\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\naxum = \"0.8\"\nrusqlite = \"0.31\"\n",
     )?;
-    // Each round adds six functions per area to each of the four layers: about 450 lines.
-    let per_round = AREAS.len() * 450;
+    // A chunk is one file per area and layer, six functions each per round, about 450 lines
+    // per area and round; files hold four rounds (300 to 700 lines, like a real module).
+    const ROUNDS_PER_FILE: usize = 4;
+    let per_round = AREAS.len() * 430;
+    let rounds = target_lines.div_ceil(per_round).max(1);
+    let chunks = rounds.div_ceil(ROUNDS_PER_FILE);
     let mut schema = String::new();
     for (index, area) in AREAS.iter().enumerate() {
         let other = AREAS[(index + 1) % AREAS.len()];
@@ -155,16 +159,17 @@ fn generate(dir: &Path, target_lines: usize) -> Result<(), String> {
         );
     }
     lines += write("migrations/001_schema.sql", &schema)?;
-    let rounds = target_lines.div_ceil(per_round).max(1);
     let mut lib = String::from(
         "pub mod common;\npub mod handlers;\npub mod models;\npub mod repo;\npub mod services;\n",
     );
     lib.push_str("pub fn app() -> axum::Router {\n    axum::Router::new()\n");
     for area in AREAS {
-        let _ = writeln!(
-            lib,
-            "        .nest(\"/api/{area}\", handlers::{area}::router())"
-        );
+        for chunk in 0..chunks {
+            let _ = writeln!(
+                lib,
+                "        .nest(\"/api/{area}/{chunk}\", handlers::{area}_{chunk}::router())"
+            );
+        }
     }
     lib.push_str("}\n");
     lines += write("src/lib.rs", &lib)?;
@@ -175,51 +180,57 @@ fn generate(dir: &Path, target_lines: usize) -> Result<(), String> {
     for layer in ["handlers", "models", "repo", "services"] {
         let mut module = String::new();
         for area in AREAS {
-            let _ = writeln!(module, "pub mod {area};");
+            for chunk in 0..chunks {
+                let _ = writeln!(module, "pub mod {area}_{chunk};");
+            }
         }
         lines += write(&format!("src/{layer}/mod.rs"), &module)?;
     }
     for area in AREAS {
-        let mut handlers = format!(
-            "use axum::routing::{{get, post}};\nuse crate::common::Db;\nuse crate::services::{area} as service;\n\npub fn router() -> axum::Router {{\n    axum::Router::new()\n"
-        );
-        let mut models = String::from("use crate::common::Page;\n\n");
-        let mut repo = String::from("use crate::common::{AppError, Db};\n\n");
-        let mut services =
-            format!("use crate::common::{{AppError, Db}};\nuse crate::repo::{area} as repo;\n\n");
-        let mut handler_fns = String::new();
-        for round in 0..rounds {
-            for n in 0..6 {
-                let k = round * 6 + n;
-                let other = AREAS[(k * 7 + area.len()) % AREAS.len()];
-                let _ = writeln!(
-                    handlers,
-                    "        .route(\"/{k}/{{id}}\", get(show_{k}).post(update_{k}))"
-                );
-                let _ = write!(
-                    handler_fns,
-                    "\n/// Shows item {k}.\npub async fn show_{k}(db: Db) -> String {{\n    match service::load_{k}(&db, {k}) {{\n        Ok(Some(value)) => format!(\"{{value}}\"),\n        Ok(None) => String::from(\"not found\"),\n        Err(error) => format!(\"{{error:?}}\"),\n    }}\n}}\n\npub async fn update_{k}(db: Db) -> String {{\n    let total = (0..{k}).map(|i| i * 2 + 1).filter(|i| i % 3 == 0).sum::<i64>();\n    service::store_{k}(&db, total).map(|_| String::new()).unwrap_or_default()\n}}\n"
-                );
-                let _ = write!(
-                    models,
-                    "\n#[derive(Debug, Clone, PartialEq)]\npub struct Record{k} {{\n    pub id: i64,\n    pub name: String,\n    pub amount: f64,\n    pub tags: Vec<String>,\n    pub page: Option<Page>,\n}}\n\nimpl Record{k} {{\n    pub fn score_{k}(&self) -> f64 {{\n        let mut score = self.amount;\n        for tag in &self.tags {{\n            if tag.starts_with('a') {{ score += 1.0; }} else if tag.len() > 3 {{ score *= 1.1; }} else {{ score -= 0.5; }}\n        }}\n        score\n    }}\n}}\n"
-                );
-                let _ = write!(
-                    repo,
-                    "\npub fn find_{k}(db: &Db, id: i64) -> Result<Option<String>, AppError> {{\n    let conn = db.conn();\n    let mut statement = conn\n        .prepare(\"SELECT a.name, o.id FROM {area} a JOIN {other} o ON o.{area}_id = a.id WHERE a.id = ?1 AND a.kind = {k}\")\n        .map_err(|e| AppError::Db(e.to_string()))?;\n    let mut rows = statement.query([id]).map_err(|e| AppError::Db(e.to_string()))?;\n    match rows.next() {{\n        Ok(Some(row)) => Ok(row.get(0).ok()),\n        Ok(None) => Ok(None),\n        Err(e) => Err(AppError::Db(e.to_string())),\n    }}\n}}\n\npub fn save_{k}(db: &Db, value: i64) -> Result<usize, AppError> {{\n    db.conn()\n        .execute(\n            \"UPDATE {area} SET total = total + ?1, updated = (SELECT MAX(id) FROM {other}) WHERE kind = {k}\",\n            [value],\n        )\n        .map_err(|e| AppError::Db(e.to_string()))\n}}\n"
-                );
-                let _ = write!(
-                    services,
-                    "\npub fn load_{k}(db: &Db, id: i64) -> Result<Option<String>, AppError> {{\n    let found = repo::find_{k}(db, id)?;\n    let adjusted = found.map(|name| {{\n        let mut name = name.trim().to_string();\n        if name.len() > {k} {{ name.truncate({k}); }}\n        name\n    }});\n    Ok(adjusted)\n}}\n\npub fn store_{k}(db: &Db, total: i64) -> Result<(), AppError> {{\n    if total < 0 {{\n        return Err(AppError::NotFound);\n    }}\n    let rows = repo::save_{k}(db, total)?;\n    if rows == 0 {{ Err(AppError::NotFound) }} else {{ Ok(()) }}\n}}\n"
-                );
+        for chunk in 0..chunks {
+            let name = format!("{area}_{chunk}");
+            let mut handlers = format!(
+                "use axum::routing::{{get, post}};\nuse crate::common::Db;\nuse crate::services::{name} as service;\n\npub fn router() -> axum::Router {{\n    axum::Router::new()\n"
+            );
+            let mut models = String::from("use crate::common::Page;\n\n");
+            let mut repo = String::from("use crate::common::{AppError, Db};\n\n");
+            let mut services = format!(
+                "use crate::common::{{AppError, Db}};\nuse crate::repo::{name} as repo;\n\n"
+            );
+            let mut handler_fns = String::new();
+            for round in chunk * ROUNDS_PER_FILE..(chunk + 1) * ROUNDS_PER_FILE {
+                for n in 0..6 {
+                    let k = round * 6 + n;
+                    let other = AREAS[(k * 7 + area.len()) % AREAS.len()];
+                    let _ = writeln!(
+                        handlers,
+                        "        .route(\"/{k}/{{id}}\", get(show_{k}).post(update_{k}))"
+                    );
+                    let _ = write!(
+                        handler_fns,
+                        "\n/// Shows item {k}.\npub async fn show_{k}(db: Db) -> String {{\n    match service::load_{k}(&db, {k}) {{\n        Ok(Some(value)) => format!(\"{{value}}\"),\n        Ok(None) => String::from(\"not found\"),\n        Err(error) => format!(\"{{error:?}}\"),\n    }}\n}}\n\npub async fn update_{k}(db: Db) -> String {{\n    let total = (0..{k}).map(|i| i * 2 + 1).filter(|i| i % 3 == 0).sum::<i64>();\n    service::store_{k}(&db, total).map(|_| String::new()).unwrap_or_default()\n}}\n"
+                    );
+                    let _ = write!(
+                        models,
+                        "\n#[derive(Debug, Clone, PartialEq)]\npub struct Record{k} {{\n    pub id: i64,\n    pub name: String,\n    pub amount: f64,\n    pub tags: Vec<String>,\n    pub page: Option<Page>,\n}}\n\nimpl Record{k} {{\n    pub fn score_{k}(&self) -> f64 {{\n        let mut score = self.amount;\n        for tag in &self.tags {{\n            if tag.starts_with('a') {{ score += 1.0; }} else if tag.len() > 3 {{ score *= 1.1; }} else {{ score -= 0.5; }}\n        }}\n        score\n    }}\n}}\n"
+                    );
+                    let _ = write!(
+                        repo,
+                        "\npub fn find_{k}(db: &Db, id: i64) -> Result<Option<String>, AppError> {{\n    let conn = db.conn();\n    let mut statement = conn\n        .prepare(\"SELECT a.name, o.id FROM {area} a JOIN {other} o ON o.{area}_id = a.id WHERE a.id = ?1 AND a.kind = {k}\")\n        .map_err(|e| AppError::Db(e.to_string()))?;\n    let mut rows = statement.query([id]).map_err(|e| AppError::Db(e.to_string()))?;\n    match rows.next() {{\n        Ok(Some(row)) => Ok(row.get(0).ok()),\n        Ok(None) => Ok(None),\n        Err(e) => Err(AppError::Db(e.to_string())),\n    }}\n}}\n\npub fn save_{k}(db: &Db, value: i64) -> Result<usize, AppError> {{\n    db.conn()\n        .execute(\n            \"UPDATE {area} SET total = total + ?1, updated = (SELECT MAX(id) FROM {other}) WHERE kind = {k}\",\n            [value],\n        )\n        .map_err(|e| AppError::Db(e.to_string()))\n}}\n"
+                    );
+                    let _ = write!(
+                        services,
+                        "\npub fn load_{k}(db: &Db, id: i64) -> Result<Option<String>, AppError> {{\n    let found = repo::find_{k}(db, id)?;\n    let adjusted = found.map(|name| {{\n        let mut name = name.trim().to_string();\n        if name.len() > {k} {{ name.truncate({k}); }}\n        name\n    }});\n    Ok(adjusted)\n}}\n\npub fn store_{k}(db: &Db, total: i64) -> Result<(), AppError> {{\n    if total < 0 {{\n        return Err(AppError::NotFound);\n    }}\n    let rows = repo::save_{k}(db, total)?;\n    if rows == 0 {{ Err(AppError::NotFound) }} else {{ Ok(()) }}\n}}\n"
+                    );
+                }
             }
+            handlers.push_str("}\n");
+            handlers.push_str(&handler_fns);
+            lines += write(&format!("src/handlers/{name}.rs"), &handlers)?;
+            lines += write(&format!("src/models/{name}.rs"), &models)?;
+            lines += write(&format!("src/repo/{name}.rs"), &repo)?;
+            lines += write(&format!("src/services/{name}.rs"), &services)?;
         }
-        handlers.push_str("}\n");
-        handlers.push_str(&handler_fns);
-        lines += write(&format!("src/handlers/{area}.rs"), &handlers)?;
-        lines += write(&format!("src/models/{area}.rs"), &models)?;
-        lines += write(&format!("src/repo/{area}.rs"), &repo)?;
-        lines += write(&format!("src/services/{area}.rs"), &services)?;
     }
     println!("generated {lines} lines in {}", dir.display());
     Ok(())

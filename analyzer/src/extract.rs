@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token, UseTree, Visibility};
 
@@ -107,6 +106,27 @@ fn end_line_of(span: Span) -> u32 {
     u32::try_from(span.end().line).unwrap_or(u32::MAX)
 }
 
+/// Line of a path's first token. (`Spanned::span` would print the path back into tokens to
+/// join their spans, which costs as much as parsing it did.)
+pub(crate) fn path_line(path: &syn::Path) -> u32 {
+    let span = match (&path.leading_colon, path.segments.first()) {
+        (Some(colon), _) => colon.spans[0],
+        (None, Some(segment)) => segment.ident.span(),
+        (None, None) => return 0,
+    };
+    line_of(span)
+}
+
+/// The span closing a struct's or union's fields.
+fn fields_end(fields: &syn::Fields, semi: Option<&Token![;]>) -> Span {
+    match (semi, fields) {
+        (Some(semi), _) => semi.span,
+        (None, syn::Fields::Named(named)) => named.brace_token.span.close(),
+        (None, syn::Fields::Unnamed(unnamed)) => unnamed.paren_token.span.close(),
+        (None, syn::Fields::Unit) => Span::call_site(),
+    }
+}
+
 fn path_segments(path: &syn::Path) -> RawPath {
     path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
@@ -183,7 +203,7 @@ pub(crate) fn sql_text_of(expr: &Expr) -> Option<(String, u32)> {
                     _ => return None,
                 }
             }
-            Some((text, line_of(m.mac.path.span())))
+            Some((text, path_line(&m.mac.path)))
         }
         _ => None,
     }
@@ -251,14 +271,14 @@ impl Extractor {
         name: String,
         kind: ItemKind,
         span_name: Span,
-        whole: Span,
+        end: Span,
         public: bool,
     ) -> usize {
         self.facts.items.push(RawItem {
             name,
             kind,
             line: line_of(span_name),
-            end_line: end_line_of(whole).max(line_of(span_name)),
+            end_line: end_line_of(end).max(line_of(span_name)),
             public,
             module: self.module,
             owner: None,
@@ -406,14 +426,14 @@ impl Extractor {
         sig: &syn::Signature,
         block: Option<&syn::Block>,
         public: bool,
-        whole: Span,
+        end: Span,
     ) {
         let kind = if self.impl_context.is_some() {
             ItemKind::Method
         } else {
             ItemKind::Function
         };
-        let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), whole, public);
+        let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
         self.facts.items[index].owner = self.impl_context.clone();
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
         let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
@@ -449,7 +469,7 @@ impl Extractor {
             self.push_ref(
                 path_segments(&mac.path),
                 RawRefKind::Value,
-                line_of(mac.path.span()),
+                path_line(&mac.path),
             );
         }
         if QUERY_MACROS.contains(&name.as_str())
@@ -492,7 +512,7 @@ impl<'ast> Visit<'ast> for Extractor {
             &node.sig,
             Some(&node.block),
             is_public(&node.vis),
-            node.span(),
+            node.block.brace_token.span.close(),
         );
         self.impl_context = saved;
     }
@@ -527,7 +547,7 @@ impl<'ast> Visit<'ast> for Extractor {
                             &f.sig,
                             Some(&f.block),
                             is_public(&f.vis),
-                            f.span(),
+                            f.block.brace_token.span.close(),
                         );
                     }
                 }
@@ -545,7 +565,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Trait,
             node.ident.span(),
-            node.span(),
+            node.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| {
@@ -562,7 +582,17 @@ impl<'ast> Visit<'ast> for Extractor {
         for item in &node.items {
             match item {
                 syn::TraitItem::Fn(f) if f.default.is_some() => {
-                    self.visit_function(&f.attrs, &f.sig, f.default.as_ref(), true, f.span());
+                    self.visit_function(
+                        &f.attrs,
+                        &f.sig,
+                        f.default.as_ref(),
+                        true,
+                        f.default
+                            .as_ref()
+                            .map_or(f.semi_token.map_or(f.sig.ident.span(), |s| s.span), |b| {
+                                b.brace_token.span.close()
+                            }),
+                    );
                 }
                 other => {
                     self.within_item(index, false, |this| visit::visit_trait_item(this, other))
@@ -583,7 +613,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Struct,
             node.ident.span(),
-            node.span(),
+            fields_end(&node.fields, node.semi_token.as_ref()),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_struct(this, node));
@@ -600,7 +630,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Enum,
             node.ident.span(),
-            node.span(),
+            node.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.facts.items[index].variants =
@@ -619,7 +649,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Union,
             node.ident.span(),
-            node.span(),
+            node.fields.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_union(this, node));
@@ -636,7 +666,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::TypeAlias,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_type(this, node));
@@ -653,7 +683,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Const,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_const(this, node));
@@ -670,7 +700,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Static,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_static(this, node));
@@ -748,7 +778,7 @@ impl<'ast> Visit<'ast> for Extractor {
         if let Expr::Path(path) = node.func.as_ref() {
             let segments = path_segments(&path.path);
             let name = segments.last().cloned().unwrap_or_default();
-            self.push_ref(segments, RawRefKind::Call, line_of(path.path.span()));
+            self.push_ref(segments, RawRefKind::Call, path_line(&path.path));
             self.visit_path_generics(&path.path);
             if QUERY_FUNCTIONS.contains(&name.as_str()) {
                 self.record_query_argument(&node.args);
@@ -796,7 +826,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Value,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
@@ -808,7 +838,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Type,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         self.visit_path_generics(&node.path);
         for field in &node.fields {
@@ -823,7 +853,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Type,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
@@ -835,7 +865,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Type,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         self.visit_path_generics(&node.path);
     }
@@ -844,7 +874,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Type,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         for elem in &node.elems {
             self.visit_pat(elem);
@@ -855,7 +885,7 @@ impl<'ast> Visit<'ast> for Extractor {
         self.push_ref(
             path_segments(&node.path),
             RawRefKind::Type,
-            line_of(node.path.span()),
+            path_line(&node.path),
         );
         for field in &node.fields {
             self.visit_pat(&field.pat);
