@@ -89,8 +89,18 @@ fn model(root: &Path, threads: usize) -> Result<(), String> {
     let started = Instant::now();
     let model = analyzer::build_model(root, &options).map_err(|e| e.to_string())?;
     let lines: usize = model.files.values().map(|f| f.lines as usize).sum();
+    let references: usize = model
+        .items
+        .values()
+        .map(|i| i.references.len())
+        .sum::<usize>()
+        + model
+            .files
+            .values()
+            .map(|f| f.references.len())
+            .sum::<usize>();
     let detail = format!(
-        "{} files, {} items, {} routes, {} tables, {} diagnostics",
+        "{} files, {} items, {references} references, {} routes, {} tables, {} diagnostics",
         model.files.len(),
         model.items.len(),
         model.routes.len(),

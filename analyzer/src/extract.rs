@@ -52,6 +52,14 @@ const QUERY_FUNCTIONS: [&str; 30] = [
     "copy_in",
 ];
 
+/// Names a lone path segment can take that never denote a workspace item: primitives and the
+/// prelude. (`Result` is not here: workspaces often alias it to their own error type.)
+const PRELUDE_NAMES: [&str; 33] = [
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
+    "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "Ok", "Err", "Box",
+    "self", "Default", "Clone", "Copy", "Send", "Sync", "Sized", "ToString",
+];
+
 /// sqlx macros whose first string literal is SQL.
 const QUERY_MACROS: [&str; 6] = [
     "query",
@@ -86,6 +94,11 @@ const MESSAGE_MACROS: [&str; 22] = [
     "ensure",
     "unreachable",
     "todo",
+];
+
+/// Macros other than the message ones whose arguments are comma-separated expressions.
+const EXPRESSION_MACROS: [&str; 8] = [
+    "vec", "routes", "matches", "dbg", "ready", "json", "try_join", "join",
 ];
 
 /// Diesel functions whose arguments name the table written.
@@ -247,13 +260,37 @@ struct Extractor {
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
     local_types: HashMap<String, RawPath>,
+    /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
+    bound_names: HashSet<String>,
 }
 
 impl Extractor {
+    /// Records a path unless it is a lone name that can never be a workspace item: a
+    /// primitive, a prelude item or a binding of this body (a local variable, a parameter).
+    /// Most paths in bodies are those, so checking before building the segments saves most of
+    /// the allocations of the pass.
+    fn push_path(&mut self, path: &syn::Path, kind: RawRefKind) {
+        if path.leading_colon.is_none()
+            && path.segments.len() == 1
+            && let Some(segment) = path.segments.first()
+        {
+            let name = segment.ident.to_string();
+            if PRELUDE_NAMES.contains(&name.as_str()) || self.bound_names.contains(&name) {
+                return;
+            }
+            self.push_ref(vec![name], kind, line_of(segment.ident.span()));
+            return;
+        }
+        self.push_ref(path_segments(path), kind, path_line(path));
+    }
+
     fn push_ref(&mut self, path: RawPath, kind: RawRefKind, line: u32) {
         if path.is_empty() {
             return;
         }
+        // A lone name that is a primitive, a prelude item or a binding of this body (a local
+        // variable, a parameter) can never be a workspace item; most paths in bodies are these,
+        // so dropping them here keeps the facts small.
         let reference = RawRef {
             path,
             kind,
@@ -438,6 +475,7 @@ impl Extractor {
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
         let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
         let outer_locals = std::mem::take(&mut self.local_types);
+        let outer_bound = std::mem::take(&mut self.bound_names);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
@@ -459,6 +497,7 @@ impl Extractor {
         }
         self.saw_router_method = outer_saw_router_method;
         self.local_types = outer_locals;
+        self.bound_names = outer_bound;
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
@@ -466,11 +505,7 @@ impl Extractor {
             return;
         };
         if mac.path.segments.len() > 1 {
-            self.push_ref(
-                path_segments(&mac.path),
-                RawRefKind::Value,
-                path_line(&mac.path),
-            );
+            self.push_path(&mac.path, RawRefKind::Value);
         }
         if QUERY_MACROS.contains(&name.as_str())
             && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
@@ -479,6 +514,14 @@ impl Extractor {
             self.record_sql(&text, line, RawSqlOrigin::QueryCall);
         }
         let message = MESSAGE_MACROS.contains(&name.as_str());
+        // Only macros whose arguments are plain expressions are worth a second parse; the
+        // bodies of `quote!`, DSL and generated-code macros would cost as much as the file.
+        if !(message
+            || EXPRESSION_MACROS.contains(&name.as_str())
+            || QUERY_MACROS.contains(&name.as_str()))
+        {
+            return;
+        }
         if let Ok(parts) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
             if message {
                 self.message_macro_depth += 1;
@@ -776,14 +819,14 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
         let mut diesel_write = false;
         if let Expr::Path(path) = node.func.as_ref() {
-            let segments = path_segments(&path.path);
-            let name = segments.last().cloned().unwrap_or_default();
-            self.push_ref(segments, RawRefKind::Call, path_line(&path.path));
+            self.push_path(&path.path, RawRefKind::Call);
             self.visit_path_generics(&path.path);
-            if QUERY_FUNCTIONS.contains(&name.as_str()) {
-                self.record_query_argument(&node.args);
+            if let Some(last) = path.path.segments.last() {
+                if QUERY_FUNCTIONS.iter().any(|name| last.ident == name) {
+                    self.record_query_argument(&node.args);
+                }
+                diesel_write = DIESEL_WRITES.iter().any(|name| last.ident == name);
             }
-            diesel_write = DIESEL_WRITES.contains(&name.as_str());
         } else {
             self.visit_expr(&node.func);
         }
@@ -800,21 +843,23 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let name = node.method.to_string();
+        let is_query = QUERY_FUNCTIONS.contains(&name.as_str());
+        let is_router = routes::is_router_method(&name);
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
             self.facts.items[owner].method_calls.push(RawMethodCall {
-                name: name.clone(),
+                name,
                 line: line_of(node.method.span()),
                 on_self,
                 receiver_type,
             });
         }
-        if QUERY_FUNCTIONS.contains(&name.as_str()) {
+        if is_query {
             self.record_query_argument(&node.args);
         }
-        if routes::is_router_method(&name) {
+        if is_router {
             self.saw_router_method = true;
         }
         visit::visit_expr_method_call(self, node);
@@ -823,11 +868,7 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
         // Lone lower-case names are mostly local variables, which resolution drops; they are
         // kept because handlers passed by name (`get(list_movies)`) look the same.
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Value,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Value);
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
@@ -835,11 +876,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
         for field in &node.fields {
             self.visit_expr(&field.expr);
@@ -850,11 +887,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_type_path(&mut self, node: &'ast syn::TypePath) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
@@ -862,34 +895,33 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_trait_bound(&mut self, node: &'ast syn::TraitBound) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
     }
 
     fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         for elem in &node.elems {
             self.visit_pat(elem);
         }
     }
 
     fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            path_line(&node.path),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         for field in &node.fields {
             self.visit_pat(&field.pat);
         }
+    }
+
+    fn visit_pat_ident(&mut self, node: &'ast syn::PatIdent) {
+        if self.in_function {
+            let name = node.ident.to_string();
+            // `None`, `Empty`: unit variants and consts in patterns, not bindings.
+            if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
+                self.bound_names.insert(name);
+            }
+        }
+        visit::visit_pat_ident(self, node);
     }
 
     fn visit_local(&mut self, node: &'ast syn::Local) {
@@ -1051,6 +1083,7 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         consumed_literals: HashSet::new(),
         saw_router_method: false,
         local_types: HashMap::new(),
+        bound_names: HashSet::new(),
     };
     for item in &file.items {
         extractor.visit_item(item);
