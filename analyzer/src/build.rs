@@ -428,10 +428,24 @@ impl Assembler<'_> {
             }
         }
         for call in &raw.method_calls {
-            let on_type = entry
-                .self_item
-                .filter(|_| call.on_self)
-                .and_then(|self_item| self.scopes.methods.get(&(self_item, call.name.clone())));
+            let receiver = match &call.receiver_type {
+                Some(path) => self.scopes.resolve(&context, path),
+                None if call.on_self => entry
+                    .self_item
+                    .map_or(Resolution::Unknown, Resolution::Item),
+                None => Resolution::Unknown,
+            };
+            if let Resolution::External(name) = &receiver {
+                // A method of an external type (`conn.execute` on a rusqlite connection).
+                item.external_crates.insert(name.clone());
+                continue;
+            }
+            let on_type = match receiver {
+                Resolution::Item(type_item) => {
+                    self.scopes.methods.get(&(type_item, call.name.clone()))
+                }
+                _ => None,
+            };
             if let Some(&target) = on_type {
                 item.references.push(Reference {
                     target: self.ids[target].clone(),

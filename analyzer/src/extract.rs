@@ -4,11 +4,10 @@
 //! Why a single pass: parsing dominates the cost of the whole model, and walking the tree once
 //! keeps the model build close to the cost of a bare parse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token, UseTree, Visibility};
 
@@ -53,6 +52,14 @@ const QUERY_FUNCTIONS: [&str; 30] = [
     "copy_in",
 ];
 
+/// Names a lone path segment can take that never denote a workspace item: primitives and the
+/// prelude. (`Result` is not here: workspaces often alias it to their own error type.)
+const PRELUDE_NAMES: [&str; 33] = [
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
+    "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "Ok", "Err", "Box",
+    "self", "Default", "Clone", "Copy", "Send", "Sync", "Sized", "ToString",
+];
+
 /// sqlx macros whose first string literal is SQL.
 const QUERY_MACROS: [&str; 6] = [
     "query",
@@ -89,6 +96,11 @@ const MESSAGE_MACROS: [&str; 22] = [
     "todo",
 ];
 
+/// Macros other than the message ones whose arguments are comma-separated expressions.
+const EXPRESSION_MACROS: [&str; 8] = [
+    "vec", "routes", "matches", "dbg", "ready", "json", "try_join", "join",
+];
+
 /// Diesel functions whose arguments name the table written.
 const DIESEL_WRITES: [&str; 5] = [
     "insert_into",
@@ -105,6 +117,27 @@ pub(crate) fn line_of(span: Span) -> u32 {
 
 fn end_line_of(span: Span) -> u32 {
     u32::try_from(span.end().line).unwrap_or(u32::MAX)
+}
+
+/// Line of a path's first token. (`Spanned::span` would print the path back into tokens to
+/// join their spans, which costs as much as parsing it did.)
+pub(crate) fn path_line(path: &syn::Path) -> u32 {
+    let span = match (&path.leading_colon, path.segments.first()) {
+        (Some(colon), _) => colon.spans[0],
+        (None, Some(segment)) => segment.ident.span(),
+        (None, None) => return 0,
+    };
+    line_of(span)
+}
+
+/// The span closing a struct's or union's fields.
+fn fields_end(fields: &syn::Fields, semi: Option<&Token![;]>) -> Span {
+    match (semi, fields) {
+        (Some(semi), _) => semi.span,
+        (None, syn::Fields::Named(named)) => named.brace_token.span.close(),
+        (None, syn::Fields::Unnamed(unnamed)) => unnamed.paren_token.span.close(),
+        (None, syn::Fields::Unit) => Span::call_site(),
+    }
 }
 
 fn path_segments(path: &syn::Path) -> RawPath {
@@ -183,7 +216,7 @@ pub(crate) fn sql_text_of(expr: &Expr) -> Option<(String, u32)> {
                     _ => return None,
                 }
             }
-            Some((text, line_of(m.mac.path.span())))
+            Some((text, path_line(&m.mac.path)))
         }
         _ => None,
     }
@@ -223,13 +256,41 @@ struct Extractor {
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
     consumed_literals: HashSet<(usize, usize)>,
+    /// The current body calls a router-building method, so it is worth a route walk.
+    saw_router_method: bool,
+    /// Types of the current body's parameters and `let` bindings, where the code states them.
+    local_types: HashMap<String, RawPath>,
+    /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
+    bound_names: HashSet<String>,
 }
 
 impl Extractor {
+    /// Records a path unless it is a lone name that can never be a workspace item: a
+    /// primitive, a prelude item or a binding of this body (a local variable, a parameter).
+    /// Most paths in bodies are those, so checking before building the segments saves most of
+    /// the allocations of the pass.
+    fn push_path(&mut self, path: &syn::Path, kind: RawRefKind) {
+        if path.leading_colon.is_none()
+            && path.segments.len() == 1
+            && let Some(segment) = path.segments.first()
+        {
+            let name = segment.ident.to_string();
+            if PRELUDE_NAMES.contains(&name.as_str()) || self.bound_names.contains(&name) {
+                return;
+            }
+            self.push_ref(vec![name], kind, line_of(segment.ident.span()));
+            return;
+        }
+        self.push_ref(path_segments(path), kind, path_line(path));
+    }
+
     fn push_ref(&mut self, path: RawPath, kind: RawRefKind, line: u32) {
         if path.is_empty() {
             return;
         }
+        // A lone name that is a primitive, a prelude item or a binding of this body (a local
+        // variable, a parameter) can never be a workspace item; most paths in bodies are these,
+        // so dropping them here keeps the facts small.
         let reference = RawRef {
             path,
             kind,
@@ -247,14 +308,14 @@ impl Extractor {
         name: String,
         kind: ItemKind,
         span_name: Span,
-        whole: Span,
+        end: Span,
         public: bool,
     ) -> usize {
         self.facts.items.push(RawItem {
             name,
             kind,
             line: line_of(span_name),
-            end_line: end_line_of(whole).max(line_of(span_name)),
+            end_line: end_line_of(end).max(line_of(span_name)),
             public,
             module: self.module,
             owner: None,
@@ -402,16 +463,27 @@ impl Extractor {
         sig: &syn::Signature,
         block: Option<&syn::Block>,
         public: bool,
-        whole: Span,
+        end: Span,
     ) {
         let kind = if self.impl_context.is_some() {
             ItemKind::Method
         } else {
             ItemKind::Function
         };
-        let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), whole, public);
+        let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
         self.facts.items[index].owner = self.impl_context.clone();
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
+        let outer_locals = std::mem::take(&mut self.local_types);
+        let outer_bound = std::mem::take(&mut self.bound_names);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(typed) = input
+                && let syn::Pat::Ident(ident) = typed.pat.as_ref()
+                && let Some(path) = type_path_of(&typed.ty)
+            {
+                self.local_types.insert(ident.ident.to_string(), path);
+            }
+        }
         self.within_item(index, true, |this| {
             this.visit_signature(sig);
             if let Some(block) = block {
@@ -419,10 +491,13 @@ impl Extractor {
             }
         });
         if let Some(block) = block
-            && routes::mentions_router_methods(block)
+            && std::mem::take(&mut self.saw_router_method)
         {
             self.facts.items[index].routes = routes::fragments_in_block(block);
         }
+        self.saw_router_method = outer_saw_router_method;
+        self.local_types = outer_locals;
+        self.bound_names = outer_bound;
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
@@ -430,11 +505,7 @@ impl Extractor {
             return;
         };
         if mac.path.segments.len() > 1 {
-            self.push_ref(
-                path_segments(&mac.path),
-                RawRefKind::Value,
-                line_of(mac.path.span()),
-            );
+            self.push_path(&mac.path, RawRefKind::Value);
         }
         if QUERY_MACROS.contains(&name.as_str())
             && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
@@ -443,6 +514,14 @@ impl Extractor {
             self.record_sql(&text, line, RawSqlOrigin::QueryCall);
         }
         let message = MESSAGE_MACROS.contains(&name.as_str());
+        // Only macros whose arguments are plain expressions are worth a second parse; the
+        // bodies of `quote!`, DSL and generated-code macros would cost as much as the file.
+        if !(message
+            || EXPRESSION_MACROS.contains(&name.as_str())
+            || QUERY_MACROS.contains(&name.as_str()))
+        {
+            return;
+        }
         if let Ok(parts) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
             if message {
                 self.message_macro_depth += 1;
@@ -476,7 +555,7 @@ impl<'ast> Visit<'ast> for Extractor {
             &node.sig,
             Some(&node.block),
             is_public(&node.vis),
-            node.span(),
+            node.block.brace_token.span.close(),
         );
         self.impl_context = saved;
     }
@@ -511,7 +590,7 @@ impl<'ast> Visit<'ast> for Extractor {
                             &f.sig,
                             Some(&f.block),
                             is_public(&f.vis),
-                            f.span(),
+                            f.block.brace_token.span.close(),
                         );
                     }
                 }
@@ -529,7 +608,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Trait,
             node.ident.span(),
-            node.span(),
+            node.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| {
@@ -546,7 +625,17 @@ impl<'ast> Visit<'ast> for Extractor {
         for item in &node.items {
             match item {
                 syn::TraitItem::Fn(f) if f.default.is_some() => {
-                    self.visit_function(&f.attrs, &f.sig, f.default.as_ref(), true, f.span());
+                    self.visit_function(
+                        &f.attrs,
+                        &f.sig,
+                        f.default.as_ref(),
+                        true,
+                        f.default
+                            .as_ref()
+                            .map_or(f.semi_token.map_or(f.sig.ident.span(), |s| s.span), |b| {
+                                b.brace_token.span.close()
+                            }),
+                    );
                 }
                 other => {
                     self.within_item(index, false, |this| visit::visit_trait_item(this, other))
@@ -567,7 +656,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Struct,
             node.ident.span(),
-            node.span(),
+            fields_end(&node.fields, node.semi_token.as_ref()),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_struct(this, node));
@@ -584,7 +673,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Enum,
             node.ident.span(),
-            node.span(),
+            node.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.facts.items[index].variants =
@@ -603,7 +692,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Union,
             node.ident.span(),
-            node.span(),
+            node.fields.brace_token.span.close(),
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_union(this, node));
@@ -620,7 +709,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::TypeAlias,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_type(this, node));
@@ -637,7 +726,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Const,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_const(this, node));
@@ -654,7 +743,7 @@ impl<'ast> Visit<'ast> for Extractor {
             node.ident.to_string(),
             ItemKind::Static,
             node.ident.span(),
-            node.span(),
+            node.semi_token.span,
             is_public(&node.vis),
         );
         self.within_item(index, false, |this| visit::visit_item_static(this, node));
@@ -730,14 +819,14 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
         let mut diesel_write = false;
         if let Expr::Path(path) = node.func.as_ref() {
-            let segments = path_segments(&path.path);
-            let name = segments.last().cloned().unwrap_or_default();
-            self.push_ref(segments, RawRefKind::Call, line_of(path.path.span()));
+            self.push_path(&path.path, RawRefKind::Call);
             self.visit_path_generics(&path.path);
-            if QUERY_FUNCTIONS.contains(&name.as_str()) {
-                self.record_query_argument(&node.args);
+            if let Some(last) = path.path.segments.last() {
+                if QUERY_FUNCTIONS.iter().any(|name| last.ident == name) {
+                    self.record_query_argument(&node.args);
+                }
+                diesel_write = DIESEL_WRITES.iter().any(|name| last.ident == name);
             }
-            diesel_write = DIESEL_WRITES.contains(&name.as_str());
         } else {
             self.visit_expr(&node.func);
         }
@@ -754,17 +843,24 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let name = node.method.to_string();
+        let is_query = QUERY_FUNCTIONS.contains(&name.as_str());
+        let is_router = routes::is_router_method(&name);
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
+            let receiver_type = self.type_of_expr(&node.receiver);
             self.facts.items[owner].method_calls.push(RawMethodCall {
-                name: name.clone(),
+                name,
                 line: line_of(node.method.span()),
                 on_self,
+                receiver_type,
             });
         }
-        if QUERY_FUNCTIONS.contains(&name.as_str()) {
+        if is_query {
             self.record_query_argument(&node.args);
+        }
+        if is_router {
+            self.saw_router_method = true;
         }
         visit::visit_expr_method_call(self, node);
     }
@@ -772,11 +868,7 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
         // Lone lower-case names are mostly local variables, which resolution drops; they are
         // kept because handlers passed by name (`get(list_movies)`) look the same.
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Value,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Value);
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
@@ -784,11 +876,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
         for field in &node.fields {
             self.visit_expr(&field.expr);
@@ -799,11 +887,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_type_path(&mut self, node: &'ast syn::TypePath) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
         if let Some(qself) = &node.qself {
             self.visit_type(&qself.ty);
@@ -811,33 +895,60 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_trait_bound(&mut self, node: &'ast syn::TraitBound) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
     }
 
     fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         for elem in &node.elems {
             self.visit_pat(elem);
         }
     }
 
     fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
-        self.push_ref(
-            path_segments(&node.path),
-            RawRefKind::Type,
-            line_of(node.path.span()),
-        );
+        self.push_path(&node.path, RawRefKind::Type);
         for field in &node.fields {
             self.visit_pat(&field.pat);
+        }
+    }
+
+    fn visit_pat_ident(&mut self, node: &'ast syn::PatIdent) {
+        if self.in_function {
+            let name = node.ident.to_string();
+            // `None`, `Empty`: unit variants and consts in patterns, not bindings.
+            if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
+                self.bound_names.insert(name);
+            }
+        }
+        visit::visit_pat_ident(self, node);
+    }
+
+    fn visit_local(&mut self, node: &'ast syn::Local) {
+        visit::visit_local(self, node);
+        if !self.in_function {
+            return;
+        }
+        let (pattern, stated) = match &node.pat {
+            syn::Pat::Type(typed) => (typed.pat.as_ref(), type_path_of(&typed.ty)),
+            other => (other, None),
+        };
+        if let syn::Pat::Ident(ident) = pattern {
+            let inferred = stated.or_else(|| {
+                node.init
+                    .as_ref()
+                    .and_then(|init| self.type_of_expr(&init.expr))
+            });
+            let name = ident.ident.to_string();
+            match inferred {
+                Some(path) => {
+                    self.local_types.insert(name, path);
+                }
+                None => {
+                    // Shadowed by a value of unknown type.
+                    self.local_types.remove(&name);
+                }
+            }
         }
     }
 
@@ -862,6 +973,38 @@ impl<'ast> Visit<'ast> for Extractor {
 }
 
 impl Extractor {
+    /// The type an expression evaluates to, when the code states it plainly.
+    fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
+        match expr {
+            Expr::Path(p) if p.path.segments.len() == 1 => self
+                .local_types
+                .get(&p.path.segments[0].ident.to_string())
+                .cloned(),
+            Expr::Struct(s) => Some(path_segments(&s.path)),
+            Expr::Call(call) => match call.func.as_ref() {
+                // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
+                Expr::Path(p) if p.path.segments.len() >= 2 => {
+                    let segments = path_segments(&p.path);
+                    let type_segment = &segments[segments.len() - 2];
+                    type_segment
+                        .starts_with(|c: char| c.is_uppercase())
+                        .then(|| segments[..segments.len() - 1].to_vec())
+                }
+                _ => None,
+            },
+            Expr::Reference(r) => self.type_of_expr(&r.expr),
+            Expr::Paren(p) => self.type_of_expr(&p.expr),
+            Expr::Try(t) => self.type_of_expr(&t.expr),
+            Expr::Await(a) => self.type_of_expr(&a.base),
+            Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "unwrap" | "expect" | "clone") =>
+            {
+                self.type_of_expr(&m.receiver)
+            }
+            _ => None,
+        }
+    }
+
     /// Visits the generic arguments of a path (`Json<Review>`, `Vec::<Movie>::new`).
     fn visit_path_generics(&mut self, path: &syn::Path) {
         for segment in &path.segments {
@@ -938,6 +1081,9 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         diesel_write_depth: 0,
         message_macro_depth: 0,
         consumed_literals: HashSet::new(),
+        saw_router_method: false,
+        local_types: HashMap::new(),
+        bound_names: HashSet::new(),
     };
     for item in &file.items {
         extractor.visit_item(item);

@@ -41,6 +41,9 @@ pub(crate) struct RawMethodCall {
     pub line: u32,
     /// The receiver is `self`, so the method belongs to the enclosing impl's type if it has it.
     pub on_self: bool,
+    /// The receiver's type when the body says it: a typed parameter or `let`, a struct literal,
+    /// or a `Type::constructor(...)` call.
+    pub receiver_type: Option<RawPath>,
 }
 
 /// Where a SQL literal was found.

@@ -168,8 +168,10 @@ pub struct Item {
     /// items' references are in [`SourceFile::references`]). Sorted by line, then target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
-    /// Method calls whose receiver type is unknown and whose name matches no single workspace
-    /// method, kept with the name so later steps can try their own heuristics.
+    /// Method calls whose receiver type is unknown and whose name several workspace methods
+    /// share (or a name so common on std types, like `get` or `insert`, that one workspace
+    /// method of that name proves nothing), kept with the name for later heuristics. Calls
+    /// whose name no workspace method has are calls into std or dependencies and are dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved_calls: Vec<UnresolvedCall>,
     /// External crates this item uses.
@@ -223,7 +225,8 @@ pub struct MethodOwner {
 pub enum ReferenceKind {
     /// A call through a path: `repo::find(id)`, `Review::new()`.
     Call,
-    /// A method call whose receiver type is known (`self.m()`, `Self::m()`).
+    /// A method call whose receiver type is known: `self.m()`, or a receiver whose type the
+    /// body states (a typed parameter or `let`, a struct literal, `Type::new(..)`).
     MethodCall,
     /// A method call resolved because exactly one workspace impl defines a method of that name.
     MethodByName,

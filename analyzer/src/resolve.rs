@@ -3,7 +3,9 @@
 //! `super::Review`, `Self::new`, `reviews::list` through a `use`) to workspace items, or to an
 //! external crate's name. External crates are recorded, never followed.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::RwLock;
 
 use crate::facts::{FileFacts, RawPath, UseEntry};
 use crate::model::{CrateInfo, CrateKind, ItemKind};
@@ -70,11 +72,18 @@ pub(crate) struct Scopes {
     /// Methods by name alone, for calls on receivers of unknown type.
     pub methods_by_name: HashMap<String, Vec<ItemIndex>>,
     crate_roots: HashMap<String, ModuleIndex>,
+    /// Memo of names found (or not) through `use` entries and globs, per module.
+    memo: RwLock<HashMap<(ModuleIndex, String), Option<Resolution>>>,
     dependencies: Vec<Vec<String>>,
     enum_variants: HashMap<ItemIndex, Vec<String>>,
 }
 
 const MAX_DEPTH: usize = 16;
+
+thread_local! {
+    /// The `(module, name)` lookups under way on this thread, to cut import cycles.
+    static IN_PROGRESS: RefCell<Vec<(ModuleIndex, String)>> = const { RefCell::new(Vec::new()) };
+}
 
 impl Scopes {
     fn module(&mut self, crate_index: usize, path: &[String]) -> ModuleIndex {
@@ -306,6 +315,43 @@ impl Scopes {
         if let Some(&child) = scope.children.get(name) {
             return Some(Resolution::Module(child));
         }
+        if scope.uses.is_empty() && scope.globs.is_empty() {
+            return None;
+        }
+        // Through `use` entries and globs the search can fan out (glob re-exports of glob
+        // re-exports) and loop, so results are memoized and names being looked up are skipped.
+        let key = (module, name.to_string());
+        if let Some(known) = self
+            .memo
+            .read()
+            .ok()
+            .and_then(|memo| memo.get(&key).cloned())
+        {
+            return known;
+        }
+        let in_progress = IN_PROGRESS.with(|stack| {
+            let mut stack = stack.borrow_mut();
+            if stack.contains(&key) {
+                true
+            } else {
+                stack.push(key.clone());
+                false
+            }
+        });
+        if in_progress {
+            return None;
+        }
+        let found = self.lookup_imported(module, name, depth);
+        IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
+        if let Ok(mut memo) = self.memo.write() {
+            memo.insert(key, found.clone());
+        }
+        found
+    }
+
+    /// The slow half of [`Scopes::lookup`]: a name brought in by `use` or a glob import.
+    fn lookup_imported(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
+        let scope = &self.modules[module];
         let context = Context {
             module,
             local_uses: &[],

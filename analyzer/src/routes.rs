@@ -35,22 +35,9 @@ const HTTP_METHODS: [&str; 10] = [
     "get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "any",
 ];
 
-/// Whether a block calls any router-building method (cheap test before the real walk).
-pub(crate) fn mentions_router_methods(block: &syn::Block) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-            if ROUTER_METHODS.contains(&node.method.to_string().as_str()) {
-                self.0 = true;
-            } else {
-                visit::visit_expr_method_call(self, node);
-            }
-        }
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut finder = Finder(false);
-    finder.visit_block(block);
-    finder.0
+/// Whether a method name builds a router; a body calling none of them registers no route.
+pub(crate) fn is_router_method(name: &str) -> bool {
+    ROUTER_METHODS.contains(&name)
 }
 
 /// Route attributes on a function: `#[get("/p")]`, `#[actix_web::post("/p")]`,

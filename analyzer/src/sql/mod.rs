@@ -15,7 +15,7 @@ use sqlparser::ast::{
     AlterTableOperation, ColumnOption, CreateTable, Delete, FromTable, ObjectName, ObjectNamePart,
     Query, Statement, TableConstraint, TableFactor, TableObject, Visit, Visitor,
 };
-use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
 use crate::model::{Access, Column, ForeignKey, SqlDialect, StatementKind};
@@ -62,19 +62,15 @@ pub(crate) struct SqlAnalysis {
     pub statements: usize,
 }
 
-/// The sqlparser dialect object for a dialect choice.
-fn dialect_object(dialect: SqlDialect) -> Box<dyn Dialect> {
-    match dialect {
-        SqlDialect::Sqlite => Box::new(SQLiteDialect {}),
-        SqlDialect::Postgres => Box::new(PostgreSqlDialect {}),
-        SqlDialect::Mysql => Box::new(MySqlDialect {}),
-        SqlDialect::Generic => Box::new(GenericDialect {}),
-    }
-}
-
 /// Parses one statement with the chosen dialect, then with the generic one.
 fn parse_statement(text: &str, dialect: SqlDialect) -> Result<Vec<Statement>, String> {
-    match Parser::parse_sql(dialect_object(dialect).as_ref(), text) {
+    let parsed = match dialect {
+        SqlDialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, text),
+        SqlDialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, text),
+        SqlDialect::Mysql => Parser::parse_sql(&MySqlDialect {}, text),
+        SqlDialect::Generic => Parser::parse_sql(&GenericDialect {}, text),
+    };
+    match parsed {
         Ok(statements) => Ok(statements),
         Err(first) if dialect != SqlDialect::Generic => {
             Parser::parse_sql(&GenericDialect {}, text).map_err(|_| first.to_string())

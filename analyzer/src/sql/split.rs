@@ -23,6 +23,18 @@ enum State {
 
 /// Splits `text` into its non-empty statements.
 pub(crate) fn split_statements(text: &str) -> Vec<StatementText<'_>> {
+    // The common case in code: one statement, no semicolon, no comment.
+    if !text.contains([';', '-', '/']) {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Vec::new();
+        }
+        let leading = &text[..text.len() - text.trim_start().len()];
+        return vec![StatementText {
+            text: trimmed,
+            line_offset: u32::try_from(leading.matches('\n').count()).unwrap_or(u32::MAX),
+        }];
+    }
     let bytes = text.as_bytes();
     let mut pieces = Vec::new();
     let mut state = State::Normal;

@@ -195,3 +195,32 @@ fn two_builds_serialize_to_identical_json() {
     let single = analyzer::build_model(&root, &options).expect("model");
     assert_eq!(serde_json::to_string(&single).expect("json"), first);
 }
+
+#[test]
+fn glob_reexport_cycles_and_chains_resolve_quickly() {
+    // Found on the crates.io sources: modules re-exporting each other's globs made the
+    // resolver's search exponential. Now it is memoized and cuts cycles.
+    let mut lib = String::from("pub mod hub;\n");
+    let mut hub = String::new();
+    for index in 0..40 {
+        lib.push_str(&format!("pub mod m{index};\n"));
+        hub.push_str(&format!("pub use crate::m{index}::*;\n"));
+    }
+    let dir = tree_with(&[
+        ("src/lib.rs", lib.as_bytes()),
+        ("src/hub.rs", hub.as_bytes()),
+    ]);
+    for index in 0..40 {
+        let next = (index + 1) % 40;
+        let text = format!(
+            "pub use crate::hub::*;\npub use crate::m{next}::*;\npub fn f{index}() {{ missing(); Unknown::new(); f{next}(); }}\n"
+        );
+        fs::write(dir.path().join(format!("src/m{index}.rs")), text).expect("write");
+    }
+    let model = build(dir.path());
+    let calls = &model.items["bad::m0::f0"].references;
+    assert!(
+        calls.iter().any(|r| r.target == "bad::m1::f1"),
+        "f1 is found through the glob: {calls:?}"
+    );
+}

@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod fixtures;
+mod sample_monolith;
 mod summary;
