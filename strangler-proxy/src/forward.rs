@@ -284,10 +284,10 @@ fn watch_candidate(
     failed: bool,
     latency: std::time::Duration,
 ) {
-    if let Some(watch) = &decision.route.rollback {
-        if let Some(breach) = watch.record(failed, latency) {
-            shared.breach(&decision.route.name, breach);
-        }
+    if let Some(watch) = &decision.route.rollback
+        && let Some(breach) = watch.record(failed, latency)
+    {
+        shared.breach(&decision.route.name, breach);
     }
 }
 
