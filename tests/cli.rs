@@ -479,3 +479,106 @@ fn scaffold_from_an_analysis_file_uses_its_root() {
 fn sample_monolith() -> String {
     sample()
 }
+
+/// A `strangler proxy` child process, killed on drop.
+struct ProxyProcess {
+    child: std::process::Child,
+    admin: String,
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_proxy(config: &std::path::Path) -> ProxyProcess {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .args(["proxy", "--config", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("proxy starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut admin = None;
+    for line in std::io::BufReader::new(stdout).lines().take(10) {
+        let line = line.expect("line");
+        if let Some(url) = line.strip_prefix("admin API on ") {
+            admin = Some(url.trim().to_string());
+            break;
+        }
+    }
+    let admin = admin.expect("the proxy prints its admin address");
+    ProxyProcess { child, admin }
+}
+
+#[test]
+fn cutover_of_a_context_name_moves_its_whole_route_group() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("strangler.toml");
+    std::fs::write(
+        &config,
+        r#"listen = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+[upstreams.monolith]
+endpoints = ["http://127.0.0.1:9"]
+[upstreams.reviews]
+endpoints = ["http://127.0.0.1:9"]
+[[routes]]
+name = "reviews-1"
+match = { pattern = "/api/movies/{id}/reviews" }
+primary = "monolith"
+candidate = "reviews"
+[[routes]]
+name = "reviews-2"
+match = { pattern = "/api/reviews/{id}" }
+primary = "monolith"
+candidate = "reviews"
+[[routes]]
+name = "reviews-extra"
+match = { exact = "/api/reviews/extra" }
+primary = "monolith"
+candidate = "reviews"
+[default]
+primary = "monolith"
+"#,
+    )
+    .unwrap();
+    let proxy = start_proxy(&config);
+    let moved = strangler(&[
+        "cutover",
+        "reviews",
+        "--weight",
+        "30",
+        "--admin",
+        &proxy.admin,
+    ]);
+    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    let status = strangler(&["status", "--json", "--admin", &proxy.admin]);
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let weight = |name: &str| {
+        json["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["weight"].as_u64().unwrap())
+    };
+    assert_eq!(weight("reviews-1"), Some(30));
+    assert_eq!(weight("reviews-2"), Some(30));
+    // Only CONTEXT-<number> routes belong to the group.
+    assert_eq!(weight("reviews-extra"), Some(0));
+    let unknown = strangler(&[
+        "cutover",
+        "nosuch",
+        "--weight",
+        "10",
+        "--admin",
+        &proxy.admin,
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("nosuch"), "{}", stderr(&unknown));
+}

@@ -32,6 +32,15 @@ fn admin_client(args: &AdminArgs) -> anyhow::Result<BlockingAdminClient> {
 /// Sets a route's weight on a running proxy, at once or by a progressive plan.
 pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
     if let Some(steps) = &args.steps {
+        if !args.dry_run
+            && let Some(group) = route_group(&admin_client(&args.admin)?, &args.route)
+        {
+            anyhow::bail!(
+                "`{}` is a route group ({}); a progressive cutover moves one route: name one of them",
+                args.route,
+                group.join(", ")
+            );
+        }
         let plan = CutoverPlan {
             route: args.route.clone(),
             steps: steps.clone(),
@@ -76,17 +85,47 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
     }
     let weight = args.weight.unwrap_or(0);
     let client = admin_client(&args.admin)?;
-    let route = client
-        .set_weight(&args.route, weight)
-        .with_context(|| format!("setting the weight of route `{}`", args.route))?;
-    println!(
-        "route {}: weight {}% to {} (primary {})",
-        route.name,
-        route.weight,
-        route.candidate.as_deref().unwrap_or("-"),
-        route.primary
-    );
+    // `strangler plan` names a context's routes CONTEXT-1, CONTEXT-2...: the context's name
+    // moves the whole group when no single route has that name.
+    let names = match route_group(&client, &args.route) {
+        Some(group) => group,
+        None => vec![args.route.clone()],
+    };
+    for name in names {
+        let route = client
+            .set_weight(&name, weight)
+            .with_context(|| format!("setting the weight of route `{name}`"))?;
+        println!(
+            "route {}: weight {}% to {} (primary {})",
+            route.name,
+            route.weight,
+            route.candidate.as_deref().unwrap_or("-"),
+            route.primary
+        );
+    }
     Ok(())
+}
+
+/// The routes of a group named `group` (`group-1`, `group-2`...), when no route is named
+/// `group` itself; `None` otherwise, or when the proxy cannot be asked.
+fn route_group(client: &strangler_proxy::BlockingAdminClient, group: &str) -> Option<Vec<String>> {
+    let status = client.status().ok()?;
+    if status.routes.iter().any(|r| r.name == group) {
+        return None;
+    }
+    let prefix = format!("{group}-");
+    let mut members: Vec<String> = status
+        .routes
+        .iter()
+        .filter(|r| {
+            r.name
+                .strip_prefix(&prefix)
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .map(|r| r.name.clone())
+        .collect();
+    members.sort();
+    (!members.is_empty()).then_some(members)
 }
 
 /// Prints the status table once, or redraws it with `--watch`.
