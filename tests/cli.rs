@@ -396,6 +396,15 @@ fn scaffold_writes_a_service_and_reports_what_it_carried_and_stubbed() {
         assert!(out.join(file).is_file(), "{file} missing");
     }
 
+    // The route block pastes into a proxy config the proxy accepts, shadow on, weight 0.
+    let block = std::fs::read_to_string(out.join("strangler.route.toml")).expect("route block");
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\n[upstreams.monolith]\nendpoints = [\"http://127.0.0.1:3000\"]\n{block}\n[default]\nprimary = \"monolith\"\n"
+    );
+    strangler_proxy::ValidConfig::from_toml_str(&config, "route block")
+        .unwrap_or_else(|e| panic!("the proxy refuses the route block: {e}\n{config}"));
+    assert!(block.contains("shadow = {"), "{block}");
+
     // A second run into the same directory is refused, and leaves a user's file alone.
     std::fs::write(out.join("NOTES.md"), "mine").expect("write");
     let again = strangler(&[
