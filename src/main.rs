@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_chain(&error));
             ExitCode::from(1)
         }
     }
@@ -39,4 +39,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// Says plainly that a subcommand exists in the design but not yet in this build.
 fn not_built(command: &str, issue: u32) -> anyhow::Result<()> {
     anyhow::bail!("`strangler {command}` is not built yet (tracked in issue {issue})")
+}
+
+/// The error and its causes as one line, `outer: inner: root`, leaving out a cause whose text
+/// the line already holds (libraries often repeat their source in their own message).
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

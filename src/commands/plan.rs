@@ -136,7 +136,15 @@ pub fn render(analysis: &Analysis, settings: &PlanSettings) -> String {
             let _ = writeln!(out, "primary = \"monolith\"");
             let _ = writeln!(out, "candidate = {}", quote(&upstream));
             let _ = writeln!(out, "weight = 0");
+            let _ = writeln!(
+                out,
+                "fallback = true  # a failed idempotent request to the candidate is retried on the monolith"
+            );
             let _ = writeln!(out, "# sticky = {{ header = \"x-user-id\" }}");
+            let _ = writeln!(
+                out,
+                "# shadow = {{ sample = 1.0 }}  # mirror reads to the candidate and compare, before any weight"
+            );
         }
     }
     let _ = writeln!(out);

@@ -91,6 +91,7 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
         Some(group) => group,
         None => vec![args.route.clone()],
     };
+    let mut candidates = std::collections::BTreeSet::new();
     for name in names {
         let route = client
             .set_weight(&name, weight)
@@ -102,8 +103,41 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
             route.candidate.as_deref().unwrap_or("-"),
             route.primary
         );
+        candidates.extend(route.candidate.clone());
+    }
+    if weight > 0 {
+        warn_about_down_candidates(&client, &candidates);
     }
     Ok(())
+}
+
+/// Says so when traffic was just moved to a candidate none of whose instances is up: the proxy
+/// bypasses it to the primary, so nothing fails, but nothing is cut over either.
+fn warn_about_down_candidates(
+    client: &strangler_proxy::BlockingAdminClient,
+    candidates: &std::collections::BTreeSet<String>,
+) {
+    let Ok(status) = client.status() else {
+        return;
+    };
+    for upstream in status
+        .upstreams
+        .iter()
+        .filter(|u| candidates.contains(&u.name))
+    {
+        if !upstream.endpoints.iter().any(|e| e.healthy && !e.ejected) {
+            let addresses: Vec<&str> = upstream
+                .endpoints
+                .iter()
+                .map(|e| e.address.as_str())
+                .collect();
+            eprintln!(
+                "warning: upstream `{}` ({}) has no healthy instance: its share goes to the primary until it passes its health check",
+                upstream.name,
+                addresses.join(", ")
+            );
+        }
+    }
 }
 
 /// The routes of a group named `group` (`group-1`, `group-2`...), when no route is named
