@@ -169,6 +169,20 @@ fn analyze_pins_and_knobs_are_checked() {
     assert!(stderr(&bad).contains("FILE=CONTEXT"), "{}", stderr(&bad));
     let bad = strangler(&["analyze", &fixture("axum_layered"), "--resolution", "-1"]);
     assert_eq!(bad.status.code(), Some(2));
+    let missing = strangler(&[
+        "analyze",
+        &fixture("axum_layered"),
+        "--format",
+        "json",
+        "--pin",
+        "src/nothere.rs=x",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("src/nothere.rs"),
+        "{}",
+        stderr(&missing)
+    );
     let pinned = strangler(&[
         "analyze",
         &fixture("axum_layered"),

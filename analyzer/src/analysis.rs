@@ -189,15 +189,9 @@ fn round(value: f64) -> f64 {
     }
 }
 
-/// Cohesion thresholds of the difficulty label.
+/// The difficulty label of a cohesion (the same rule that orders the contexts).
 fn difficulty_label(cohesion: f64) -> &'static str {
-    if cohesion >= 0.8 {
-        "easy"
-    } else if cohesion >= 0.6 {
-        "moderate"
-    } else {
-        "hard"
-    }
+    crate::contexts::DifficultyLabel::of(cohesion).as_str()
 }
 
 /// Assembles the contract from the pipeline's results.
@@ -328,7 +322,16 @@ pub fn assemble(
             let touching: std::collections::BTreeSet<usize> =
                 usage.readers.union(&usage.writers).copied().collect();
             let shared = touching.len() > 1;
-            let advice = table_advice(owner.as_deref(), &usage.readers, &usage.writers, &name);
+            let kernel_only = usage.owner.is_none()
+                && input.functions.iter().any(|f| {
+                    f.accesses.iter().any(|(table, _, _)| *table == t)
+                        && matches!(proposal.placement.get(f.file), Some(Placement::Shared(_)))
+                });
+            let advice = if kernel_only {
+                "Used only by the shared kernel: infrastructure data (such as a migrations ledger) that stays with the platform, not with a context.".to_string()
+            } else {
+                table_advice(owner.as_deref(), &usage.readers, &usage.writers, &name)
+            };
             TableReport {
                 name: input.tables[t].name.clone(),
                 owner,

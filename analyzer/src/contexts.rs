@@ -47,6 +47,9 @@ pub enum SharedReason {
     Uncoupled,
     /// Reaches no business data and is coupled to no context: health checks, plumbing.
     Infrastructure,
+    /// Lives in a folder whose name declares it shared (`common/`, `shared/`, `utils/`...) and
+    /// writes no business table.
+    Declared,
 }
 
 /// Where a file ended up.
@@ -252,10 +255,15 @@ pub fn propose(
     let difficulty: Vec<f64> = (0..contexts.len())
         .map(|c| cross_weight(graph, &placement, &tables, c))
         .collect();
+    let labels: Vec<DifficultyLabel> = (0..contexts.len())
+        .map(|c| DifficultyLabel::of(cohesion(graph, &placement, &tables, c)))
+        .collect();
+    // Easy contexts first, then moderate, then hard; within a label, the least coupled first.
     let mut order: Vec<usize> = (0..contexts.len()).collect();
     order.sort_by(|&a, &b| {
-        difficulty[a]
-            .total_cmp(&difficulty[b])
+        labels[a]
+            .cmp(&labels[b])
+            .then_with(|| difficulty[a].total_cmp(&difficulty[b]))
             .then_with(|| contexts[a].name.cmp(&contexts[b].name))
     });
     let mut new_index = vec![0; contexts.len()];
@@ -562,7 +570,7 @@ fn find_kernel(
             .skip(1)
             .any(|dir| SHARED_FOLDERS.contains(&dir));
         if declared_shared && !data.writes[file] {
-            kernel.insert(file, SharedReason::Library);
+            kernel.insert(file, SharedReason::Declared);
             continue;
         }
         if data.direct[file] {
@@ -1085,6 +1093,71 @@ fn path_words(path: &str) -> Vec<String> {
         .filter(|w| w.len() > 1 && !GENERIC_WORDS.contains(&w.as_str()))
         .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
         .collect()
+}
+
+/// How hard a context is to extract, from its cohesion (the share of its coupling that stays
+/// inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DifficultyLabel {
+    /// Cohesion of at least 0.8.
+    Easy,
+    /// Cohesion of at least 0.6.
+    Moderate,
+    /// Less.
+    Hard,
+}
+
+impl DifficultyLabel {
+    /// The label of a cohesion.
+    pub fn of(cohesion: f64) -> Self {
+        if cohesion >= 0.8 {
+            Self::Easy
+        } else if cohesion >= 0.6 {
+            Self::Moderate
+        } else {
+            Self::Hard
+        }
+    }
+
+    /// `easy`, `moderate` or `hard`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Easy => "easy",
+            Self::Moderate => "moderate",
+            Self::Hard => "hard",
+        }
+    }
+}
+
+/// Cohesion of context `c`: weight inside / (inside + crossing), foreign keys left out; 1 when
+/// it has no coupling at all. The same figure [`crate::metrics`] reports.
+pub fn cohesion(
+    graph: &CouplingGraph,
+    placement: &[Placement],
+    tables: &[TableUse],
+    c: usize,
+) -> f64 {
+    let context_of = |node: Node| match node {
+        Node::File(f) => match placement.get(f) {
+            Some(Placement::Context(x)) => Some(*x),
+            _ => None,
+        },
+        Node::Table(t) => tables.get(t).and_then(|u| u.owner),
+    };
+    let mut inside = 0.0;
+    let mut crossing = 0.0;
+    for (from, to, coupling) in graph.edges() {
+        if coupling.kind == EdgeKind::ForeignKey {
+            continue;
+        }
+        match (context_of(from), context_of(to)) {
+            (Some(a), Some(b)) if a == b && a == c => inside += coupling.weight,
+            (Some(a), Some(b)) if a != b && (a == c || b == c) => crossing += coupling.weight,
+            _ => {}
+        }
+    }
+    let total = inside + crossing;
+    if total > 0.0 { inside / total } else { 1.0 }
 }
 
 /// Coupling weight between context `c` and every other context: calls and type uses across the

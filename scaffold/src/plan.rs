@@ -133,7 +133,7 @@ pub(crate) fn plan<'a>(
     for shared in &analysis.shared_kernel {
         let carried = matches!(
             shared.reason,
-            SharedReason::Library | SharedReason::Uncoupled
+            SharedReason::Library | SharedReason::Declared | SharedReason::Uncoupled
         );
         if carried && !is_module_root(&shared.path) && model.files.contains_key(&shared.path) {
             files.insert(shared.path.clone(), FileRole::Shared);

@@ -207,6 +207,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
     };
     let proposal = proposal_options(&args.path, &args.proposal)?;
     let model = build_model(&args.path, &model_options)?;
+    check_model(&args.path, &model, &proposal)?;
     let root_label = args.path.display().to_string();
     let format = match args.format {
         Some(AnalyzeFormat::Model) => {
@@ -291,6 +292,31 @@ pub fn build_model(root: &Path, options: &ModelOptions) -> anyhow::Result<CodeMo
         bar.finish_and_clear();
     }
     Ok(model)
+}
+
+/// Refuses pins that name no file of the tree, and warns when the tree holds no Rust at all.
+pub fn check_model(
+    root: &Path,
+    model: &CodeModel,
+    proposal: &ProposalOptions,
+) -> anyhow::Result<()> {
+    for file in proposal.pins.keys() {
+        if !model.files.contains_key(file) {
+            anyhow::bail!(
+                "pin `{file}`: no such Rust file under {} (pins name files relative to the analyzed directory, like `src/handlers/fares.rs`)",
+                root.display()
+            );
+        }
+    }
+    if model.files.is_empty() {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "warning: no Rust files under {}; is it the root of a crate or workspace?",
+            root.display()
+        )?;
+    }
+    Ok(())
 }
 
 /// The `[analyze]` section of a strangler.toml: knobs and pins.

@@ -33,6 +33,7 @@ pub struct PlanSettings {
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let proposal = super::analyze::proposal_options(&args.path, &args.proposal)?;
     let model = super::analyze::build_model(&args.path, &analyzer::ModelOptions::default())?;
+    super::analyze::check_model(&args.path, &model, &proposal)?;
     let analysis = analyzer::analyze_model(&model, &args.path.display().to_string(), &proposal);
     let settings = PlanSettings {
         monolith: args.monolith.trim_end_matches('/').to_string(),

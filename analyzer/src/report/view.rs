@@ -339,7 +339,18 @@ fn tiles(analysis: &Analysis) -> Vec<Tile> {
             format!("{} functions", text::thousands(s.functions)),
         ),
         tile("lines", s.lines, "of Rust analyzed".into()),
-        tile("routes", s.routes, "HTTP endpoints".into()),
+        tile("routes", s.routes, {
+            let in_contexts: usize = analysis.contexts.iter().map(|c| c.routes.len()).sum();
+            if in_contexts == s.routes {
+                "HTTP endpoints".into()
+            } else {
+                format!(
+                    "{} in contexts, {} in the shared kernel",
+                    text::thousands(in_contexts),
+                    text::thousands(s.routes.saturating_sub(in_contexts))
+                )
+            }
+        }),
         tile(
             "tables",
             s.tables,
@@ -353,7 +364,7 @@ fn tiles(analysis: &Analysis) -> Vec<Tile> {
                 text::thousands(analysis.seams.len())
             ),
         ),
-        tile("shared kernel", s.shared, "files used by many".into()),
+        tile("shared kernel", s.shared, "files no context owns".into()),
     ]
 }
 
@@ -388,7 +399,11 @@ fn metric_tiles(analysis: &Analysis) -> Vec<Tile> {
         metric(
             "NED",
             m.ned,
-            "files in too small or too large contexts; lower is better",
+            if analysis.contexts.iter().all(|c| c.files < 5) && !analysis.contexts.is_empty() {
+                "share of files in contexts under 5 or over 20 files; every context here is under 5, so 1 by definition"
+            } else {
+                "share of files in contexts under 5 or over 20 files; lower is better"
+            },
         ),
     ]
 }
@@ -432,6 +447,7 @@ fn reason_label(reason: SharedReason) -> &'static str {
         SharedReason::CompositionRoot => "composition root (wiring)",
         SharedReason::Uncoupled => "uncoupled glue",
         SharedReason::Infrastructure => "infrastructure (no business data)",
+        SharedReason::Declared => "declared shared by its folder",
     }
 }
 
