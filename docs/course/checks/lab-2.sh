@@ -13,7 +13,8 @@ source "$(dirname "$0")/lib.sh"
 need awk sort
 
 answers="${1:-lab-2-answers.txt}"
-strangler="$(find_bin strangler)"
+find_bin strangler
+strangler="$FOUND"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -68,13 +68,14 @@ wait_http() {
   return 1
 }
 
-# find_bin NAME: the path of a workspace binary. $STRANGLER_BIN_DIR wins; then the release build,
-# then the debug build of the repository's target directory ($CARGO_TARGET_DIR when set).
+# find_bin NAME: sets FOUND to the path of a workspace binary. $STRANGLER_BIN_DIR wins; then the
+# release build, then the debug build of the repository's target directory ($CARGO_TARGET_DIR
+# when set). (It sets a variable rather than printing, so that its FAIL reaches the terminal.)
 find_bin() {
   local name="$1" dir target="${CARGO_TARGET_DIR:-$COURSE_ROOT/target}"
   for dir in "${STRANGLER_BIN_DIR:-}" "$target/release" "$target/debug"; do
     if [ -n "$dir" ] && [ -x "$dir/$name" ]; then
-      echo "$dir/$name"
+      FOUND="$dir/$name"
       return 0
     fi
   done
