@@ -2,9 +2,10 @@
 # Sends a bounded burst of review reads (and, with --writes, a few review posts) to the proxy or
 # any server with the monolith's API, as many users would, and counts the answers.
 #
-#   docs/course/tools/traffic.sh [--url URL] [--requests N] [--users U] [--writes]
+#   docs/course/tools/traffic.sh [--url URL] [--requests N | --seconds S] [--users U] [--writes]
 #
 # URL defaults to $PROXY_URL, else http://127.0.0.1:8080; N to 400 (at most 100000); U to 20.
+# With --seconds, batches of 100 requests go on until S seconds have passed (at most 600).
 # Each request carries `x-user-id: user-K` (K in 1..U), so a sticky route keeps each user on one
 # side. Reads cycle through GET /api/movies/{1..6}/reviews and GET /api/reviews/{1..3}. With
 # --writes, every 50th request is a POST of a review by a new customer signed up for it.
@@ -15,19 +16,26 @@ need curl awk
 
 url="${PROXY_URL:-http://127.0.0.1:8080}"
 requests=400
+seconds=0
 users=20
 writes=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --url) url="${2:?--url needs a value}"; shift 2 ;;
     --requests) requests="${2:?--requests needs a value}"; shift 2 ;;
+    --seconds) seconds="${2:?--seconds needs a value}"; shift 2 ;;
     --users) users="${2:?--users needs a value}"; shift 2 ;;
     --writes) writes=yes; shift ;;
     -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument \`$1\` (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$requests$users" in *[!0-9]*) echo "--requests and --users take whole numbers" >&2; exit 2 ;; esac
+case "$requests$users$seconds" in *[!0-9]*) echo "--requests, --seconds and --users take whole numbers" >&2; exit 2 ;; esac
+[ "$seconds" -le 600 ] || { echo "--seconds must be at most 600" >&2; exit 2; }
+if [ "$seconds" -gt 0 ]; then
+  requests=100000
+  deadline=$(($(date +%s) + seconds))
+fi
 [ "$requests" -ge 1 ] && [ "$requests" -le 100000 ] || { echo "--requests must be 1-100000" >&2; exit 2; }
 [ "$users" -ge 1 ] || { echo "--users must be at least 1" >&2; exit 2; }
 url="${url%/}"
@@ -42,6 +50,9 @@ sent=0
 run_id="$$-$(date +%s)"
 : >"$work/codes"
 while [ "$sent" -lt "$requests" ]; do
+  if [ "$seconds" -gt 0 ] && [ "$(date +%s)" -ge "$deadline" ]; then
+    break
+  fi
   : >"$work/batch.cfg"
   n=0
   while [ "$n" -lt "$batch" ] && [ "$sent" -lt "$requests" ]; do
@@ -72,7 +83,7 @@ CFG
   curl -K "$work/batch.cfg" >>"$work/codes" 2>/dev/null || true
 done
 
-awk -v total="$requests" '
+awk -v total="$sent" '
   /^2/ { ok++ } /^4/ { client++ } /^429$/ { throttled++ } /^5/ { server++ } /^000$/ { none++ }
   END {
     printf "%d requests: %d 2xx, %d 4xx (%d throttled), %d 5xx, %d without an answer\n",
