@@ -81,8 +81,13 @@ impl Drop for Guard {
 
 /// The monolith on a free loopback port with its database in `dir`; returns it and its URL.
 fn start_monolith(dir: &Path) -> (Guard, String) {
+    start_monolith_at(dir, "127.0.0.1:0")
+}
+
+/// The monolith on `addr` with its database in `dir`.
+fn start_monolith_at(dir: &Path, addr: &str) -> (Guard, String) {
     let mut child = Command::new(sibling("sample-monolith"))
-        .args(["--addr", "127.0.0.1:0", "--db"])
+        .args(["--addr", addr, "--db"])
         .arg(dir.join("cinema.db"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -90,21 +95,34 @@ fn start_monolith(dir: &Path) -> (Guard, String) {
         .expect("sample-monolith starts");
     let stdout = child.stdout.take().expect("piped stdout");
     let guard = Guard { child };
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = send.send(line);
-    });
-    let line = receive
-        .recv_timeout(Duration::from_secs(30))
-        .expect("sample-monolith prints its address within 30 s");
-    let url = line
-        .trim()
+    let lines = first_lines(stdout, 1);
+    let url = lines[0]
         .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from sample-monolith: {line:?}"))
+        .unwrap_or_else(|| panic!("unexpected first line from sample-monolith: {lines:?}"))
         .to_string();
     (guard, url)
+}
+
+/// The first `n` lines a child prints, waiting at most 30 s for them.
+fn first_lines(stdout: std::process::ChildStdout, n: usize) -> Vec<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        for _ in 0..n {
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = send.send(line.trim().to_string());
+        }
+        // Keep reading so the child never blocks on a full pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    (0..n)
+        .map(|_| {
+            receive
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the process prints its address within 30 s")
+        })
+        .collect()
 }
 
 /// What a script printed and how it ended.
@@ -426,5 +444,255 @@ fn lab_2_instructor_answers_pass_the_checkpoint_and_a_wrong_one_fails_it() {
         run.stdout
             .contains("first: `bookings` is not what the analysis says"),
         "{run:?}"
+    );
+}
+
+/// `strangler ARGS...`, for the commands a lab runs by hand.
+fn strangler(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("strangler runs")
+}
+
+/// `strangler proxy` on a config file; returns it, its URL and its admin URL.
+fn start_proxy(config: &Path) -> (Guard, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .arg("proxy")
+        .arg("--config")
+        .arg(config)
+        .args(["--workers", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the proxy starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let guard = Guard { child };
+    let lines = first_lines(stdout, 2);
+    let listen = lines[0]
+        .strip_prefix("strangler proxy listening on ")
+        .unwrap_or_else(|| panic!("unexpected proxy output: {lines:?}"))
+        .to_string();
+    let admin = lines[1]
+        .strip_prefix("admin API on ")
+        .unwrap_or_else(|| panic!("unexpected proxy output: {lines:?}"))
+        .to_string();
+    (guard, listen, admin)
+}
+
+/// A release of the service that is up and ready by its own checks but answers 500 to every
+/// API request: what lab 4's misconfigured release looks like from the proxy.
+struct BrokenRelease {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BrokenRelease {
+    fn start(addr: &str) -> BrokenRelease {
+        // The port was just released by the killed good release; binding may take a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let listener = loop {
+            match std::net::TcpListener::bind(addr) {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("cannot bind {addr} again: {e}"),
+            }
+        };
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + STEP_LIMIT;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut head = Vec::new();
+                let mut byte = [0_u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16384 {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let (status, body) = if head.starts_with("GET /healthz ")
+                    || head.starts_with("GET /readyz ")
+                {
+                    ("200 OK", r#"{"status":"ok"}"#)
+                } else {
+                    (
+                        "500 Internal Server Error",
+                        r#"{"error":{"code":"internal","message":"movies service at http://127.0.0.1:1: connection refused"}}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        BrokenRelease {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for BrokenRelease {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn route_status(admin: &str) -> serde_json::Value {
+    let output = strangler(&["status", "--json", "--admin", admin]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "strangler status: {output:?}"
+    );
+    serde_json::from_slice(&output.stdout).expect("status JSON")
+}
+
+fn traffic(proxy: &str, requests: &str) -> Run {
+    let tool = repo().join("docs/course/tools/traffic.sh");
+    bash(
+        &[
+            tool.to_str().expect("UTF-8 path"),
+            "--url",
+            proxy,
+            "--requests",
+            requests,
+        ],
+        &repo(),
+        &[],
+    )
+}
+
+#[test]
+fn lab_4_config_drill_and_checkpoint_on_a_real_proxy() {
+    let lab = read_doc("docs/course/lab-4.md");
+    let blocks = checked_blocks(&lab, "lab-4-config");
+    assert_eq!(blocks.len(), 1, "lab-4.md must hold one lab-4-config block");
+    let config = &blocks[0];
+    // The config exactly as the student pastes it is one the proxy accepts.
+    let valid = strangler_proxy::ValidConfig::from_toml_str(config, "lab4.toml")
+        .unwrap_or_else(|e| panic!("the proxy refuses lab-4.md's config: {e}"));
+    let names: Vec<&str> = valid.route_names().collect();
+    assert!(
+        names.contains(&"reviews-1") && names.contains(&"reviews-2"),
+        "{names:?}"
+    );
+
+    // The monolith, and a second monolith standing in for the reviews service of lab 3 (it
+    // serves the same reviews API from the same seed, so shadow answers match).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (primary_dir, candidate_dir) = (dir.path().join("primary"), dir.path().join("candidate"));
+    std::fs::create_dir_all(&primary_dir).expect("dir");
+    std::fs::create_dir_all(&candidate_dir).expect("dir");
+    let (_primary, primary_url) = start_monolith(&primary_dir);
+    let (candidate, candidate_url) = start_monolith(&candidate_dir);
+    let candidate_addr = candidate_url
+        .strip_prefix("http://")
+        .expect("http")
+        .to_string();
+    let config = config
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:9090", "127.0.0.1:0")
+        .replace("http://127.0.0.1:3000", &primary_url)
+        .replace("http://127.0.0.1:4002", &candidate_url)
+        // The stand-in has no readiness route; its health route answers the same question.
+        .replace("\"/readyz\"", "\"/healthz\"");
+    let config_path = dir.path().join("lab4.toml");
+    std::fs::write(&config_path, config).expect("write config");
+    let (_proxy, proxy, admin) = start_proxy(&config_path);
+    let check4 = || -> Run { check("lab-4.sh", &[&admin], &repo(), &[]) };
+
+    // Step 4: shadow at weight 0.
+    let run = traffic(&proxy, "90");
+    assert!(
+        run.code == Some(0) && run.stdout.contains("90 requests: 90 2xx"),
+        "{run:?}"
+    );
+    let status = route_status(&admin);
+    assert!(
+        status["routes"][0]["shadow"]["compared"].as_u64() > Some(0),
+        "{status}"
+    );
+    let early = check4();
+    assert!(
+        early.failed_with("the candidate never served a request"),
+        "{early:?}"
+    );
+
+    // Step 5: canary.
+    let moved = strangler(&["cutover", "reviews", "--weight", "50", "--admin", &admin]);
+    assert_eq!(moved.status.code(), Some(0), "{moved:?}");
+    let run = traffic(&proxy, "90");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let canary = check4();
+    assert!(
+        canary.failed_with("no rollback has fired on the reviews routes yet"),
+        "{canary:?}"
+    );
+
+    // Step 6: the broken release. Clients see no failure; the rule rolls the routes back.
+    drop(candidate);
+    let broken = BrokenRelease::start(&candidate_addr);
+    let run = traffic(&proxy, "300");
+    assert!(
+        run.code == Some(0) && run.stdout.contains("0 5xx, 0 without an answer"),
+        "clients saw the broken release: {run:?}"
+    );
+    let status = route_status(&admin);
+    let rolled_back: Vec<&serde_json::Value> = status["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .filter(|r| r["breach"].is_string())
+        .collect();
+    assert!(!rolled_back.is_empty(), "no rollback fired: {status}");
+    for route in &rolled_back {
+        assert_eq!(route["weight"], 0, "{route}");
+        assert!(
+            route["breach"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("rollback at weight 50")),
+            "{route}"
+        );
+        assert!(route["fallbacks"].as_u64() > Some(0), "{route}");
+    }
+    let rolled = check4();
+    assert!(rolled.failed_with("not 100 %"), "{rolled:?}");
+
+    // Step 7: the fixed release, then the full cutover.
+    drop(broken);
+    let (_fixed, _) = start_monolith_at(&candidate_dir, &candidate_addr);
+    let moved = strangler(&["cutover", "reviews", "--weight", "100", "--admin", &admin]);
+    assert_eq!(moved.status.code(), Some(0), "{moved:?}");
+    let run = traffic(&proxy, "90");
+    assert!(
+        run.code == Some(0) && run.stdout.contains("90 requests: 90 2xx"),
+        "{run:?}"
+    );
+    let done = check4();
+    assert!(done.passed(), "{done:?}");
+    assert!(
+        done.stdout
+            .contains("PASS: the reviews routes are at 100 % on reviews after"),
+        "{done:?}"
     );
 }
