@@ -6,6 +6,7 @@
 #
 # Prints PASS or FAIL with the reason; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need curl awk
 

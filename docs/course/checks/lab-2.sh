@@ -9,6 +9,7 @@
 # on PASS, 1 on FAIL. Runs `strangler analyze sample-monolith --format json` (the binary from
 # $STRANGLER_BIN_DIR, target/release or target/debug).
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need awk sort
 
@@ -67,7 +68,7 @@ hint() {
 }
 
 normalize() { # lower case, no spaces or backticks, list items sorted
-  tr 'A-Z' 'a-z' | tr -d ' `\r' | tr ',' '\n' | sort | awk 'NF' | paste -sd, -
+  tr '[:upper:]' '[:lower:]' | tr -d ' `\r' | tr ',' '\n' | sort | awk 'NF' | paste -sd, -
 }
 
 wrong=0

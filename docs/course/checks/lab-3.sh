@@ -9,6 +9,7 @@
 # with its. LAB3_SKIP_CARGO=1 checks the sources only (it then never prints PASS). Prints PASS
 # or FAIL with the reason; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need grep curl
 
@@ -33,7 +34,7 @@ note "no TODO(strangler) marker left"
 # A marker deleted over a body that still is the stub.
 stubs=$(grep -rln 'not available in this service yet\|unimplemented!' "$dir/src" 2>/dev/null || true)
 [ -z "$stubs" ] ||
-  fail "a stub body is still there (\"not available in this service yet\" or unimplemented!) in: $(printf '%s ' $stubs)"
+  fail "a stub body is still there (\"not available in this service yet\" or unimplemented!) in: $(echo "$stubs" | tr "\n" " ")"
 note "no stub body left"
 
 if [ "${LAB3_SKIP_CARGO:-0}" = 1 ]; then

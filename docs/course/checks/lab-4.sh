@@ -8,6 +8,7 @@
 # ROUTE_GROUP to reviews (the routes named `reviews` or `reviews-N`). Reads
 # `strangler status --json`. Prints PASS or FAIL with the reason; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need curl awk
 

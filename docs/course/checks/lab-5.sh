@@ -8,6 +8,7 @@
 # Defaults: $MONOLITH_URL else http://127.0.0.1:3000, $SERVICE_URL else http://127.0.0.1:4002.
 # Prints PASS or FAIL with the differences; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need curl awk diff
 

@@ -11,6 +11,7 @@
 # KUBECTL_DRY_RUN=1 and a cluster configured, `kubectl apply --dry-run=server` runs as well.
 # Prints PASS or FAIL with the reason; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need awk grep
 

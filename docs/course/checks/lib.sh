@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the course's checkpoint scripts (sourced, not run).
 #
 # The checks need nothing beyond bash, curl and the POSIX text tools (grep, sed, awk), so a
@@ -75,6 +76,7 @@ find_bin() {
   local name="$1" dir target="${CARGO_TARGET_DIR:-$COURSE_ROOT/target}"
   for dir in "${STRANGLER_BIN_DIR:-}" "$target/release" "$target/debug"; do
     if [ -n "$dir" ] && [ -x "$dir/$name" ]; then
+      # shellcheck disable=SC2034 # read by the scripts that source this file
       FOUND="$dir/$name"
       return 0
     fi

@@ -11,6 +11,7 @@
 # --writes, every 50th request is a POST of a review by a new customer signed up for it.
 # Prints a summary; exits 0 when no request got a 5xx or no answer, 1 otherwise.
 set -euo pipefail
+# shellcheck source=../checks/lib.sh
 source "$(dirname "$0")/../checks/lib.sh"
 need curl awk
 
