@@ -81,7 +81,7 @@ while IFS=$'\t' read -r key accepted; do
   fi
   ok=no
   IFS='|' read -r -a options <<<"$accepted"
-  for option in "${options[@]}"; do
+  for option in ${options[@]+"${options[@]}"}; do
     [ "$given" = "$(printf '%s' "$option" | normalize)" ] && ok=yes
   done
   if [ "$ok" = yes ]; then
