@@ -298,35 +298,26 @@ pub struct PlanArgs {
 
     /// With --export: take the weights from this running proxy's admin API (what `strangler
     /// cutover` set) instead of the file's.
-    #[arg(long, value_name = "URL", requires = "export")]
+    #[arg(long, value_name = "URL")]
     pub live: Option<String>,
 
     /// Bearer token of the admin API given by --live.
-    #[arg(
-        long,
-        env = "STRANGLER_ADMIN_TOKEN",
-        hide_env_values = true,
-        requires = "live"
-    )]
+    #[arg(long, env = "STRANGLER_ADMIN_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// With --export gateway-api: the Gateway the routes attach to, `NAME` or `NAMESPACE/NAME`.
-    #[arg(
-        long,
-        default_value = "strangler-gateway",
-        value_name = "NAME",
-        requires = "export"
-    )]
-    pub gateway: String,
+    /// With --export gateway-api: the Gateway the routes attach to, `NAME` or `NAMESPACE/NAME`
+    /// (default: strangler-gateway).
+    #[arg(long, value_name = "NAME")]
+    pub gateway: Option<String>,
 
     /// With --export gateway-api: the namespace of the HTTPRoutes (default: none set, so
     /// `kubectl apply -n` decides).
-    #[arg(long, value_name = "NAMESPACE", requires = "export")]
+    #[arg(long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
     /// With --export gateway-api: the port of every backend Service (default: each upstream's
     /// first endpoint port).
-    #[arg(long, value_name = "PORT", requires = "export")]
+    #[arg(long, value_name = "PORT")]
     pub service_port: Option<u16>,
 }
 

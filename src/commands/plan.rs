@@ -34,6 +34,13 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     if let Some(format) = args.export {
         return super::export::run(args, format);
     }
+    if args.live.is_some()
+        || args.gateway.is_some()
+        || args.namespace.is_some()
+        || args.service_port.is_some()
+    {
+        anyhow::bail!("--live, --gateway, --namespace and --service-port go with --export");
+    }
     // clap requires PATH without --export.
     let Some(root) = &args.path else {
         anyhow::bail!("name the monolith's source tree to plan, or pass --export");

@@ -96,7 +96,10 @@ pub fn run(args: &PlanArgs, format: ExportFormat) -> anyhow::Result<()> {
         ExportFormat::GatewayApi => gateway::render(
             &plan,
             &gateway::GatewayOptions {
-                gateway: args.gateway.clone(),
+                gateway: args
+                    .gateway
+                    .clone()
+                    .unwrap_or_else(|| "strangler-gateway".to_string()),
                 namespace: args.namespace.clone(),
                 service_port: args.service_port,
             },
