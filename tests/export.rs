@@ -562,3 +562,286 @@ fn a_config_the_proxy_refuses_is_refused_with_its_line_and_reason() {
         stderr(&stray)
     );
 }
+
+/// A tiny HTTP/1.1 backend on 127.0.0.1:0 that answers every request with its own name and
+/// records the requests marked as shadow copies. Stops (and its threads end) on drop.
+struct Backend {
+    name: &'static str,
+    port: u16,
+    shadowed: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Backend {
+    fn start(name: &'static str) -> Backend {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shadowed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen, stopped) = (shadowed.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let seen = seen.clone();
+                        std::thread::spawn(move || serve_connection(name, stream, &seen));
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Backend {
+            name,
+            port,
+            shadowed,
+            stop,
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Serves keep-alive requests on one connection until it closes or idles for 5 s.
+fn serve_connection(
+    name: &str,
+    stream: std::net::TcpStream,
+    shadowed: &std::sync::Mutex<Vec<String>>,
+) {
+    use std::io::{BufRead, Read, Write};
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    for _ in 0..10_000 {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        let mut shadow = false;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            if line.starts_with("x-strangler-shadow:") {
+                shadow = true;
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if shadow {
+            shadowed
+                .lock()
+                .unwrap()
+                .push(request_line.trim_end().to_string());
+        }
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: text/plain\r\n\r\n{name}",
+            name.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// One request through nginx; returns the name of the backend that answered.
+fn send(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("nginx accepts");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method == "POST" {
+        request.push_str("content-length: 2\r\n\r\n{}");
+    } else {
+        request.push_str("\r\n");
+    }
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{method} {path}: {response}"
+    );
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A running nginx (master and workers), stopped by its pid on drop.
+struct Nginx {
+    child: std::process::Child,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM makes the master stop its workers; SIGKILL would leave them behind.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn nginx_running_the_export_splits_sticks_falls_through_and_mirrors() {
+    let Some(nginx) = ["nginx", "/usr/sbin/nginx"]
+        .into_iter()
+        .find(|candidate| Command::new(candidate).arg("-v").output().is_ok())
+    else {
+        eprintln!("note: nginx is not installed; the live nginx test is skipped");
+        return;
+    };
+    let monolith = Backend::start("monolith");
+    let service = Backend::start("service");
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("strangler.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"listen = "127.0.0.1:{port}"
+[upstreams.monolith]
+endpoints = ["http://127.0.0.1:{}"]
+[upstreams.service]
+endpoints = ["http://127.0.0.1:{}"]
+[[routes]]
+name = "split"
+match = {{ prefix = "/api/split" }}
+primary = "monolith"
+candidate = "service"
+weight = 30
+[[routes]]
+name = "sticky"
+match = {{ prefix = "/api/sticky" }}
+primary = "monolith"
+candidate = "service"
+weight = 50
+sticky = {{ header = "x-user-id" }}
+[[routes]]
+name = "reads"
+match = {{ exact = "/api/reads", methods = ["GET"] }}
+primary = "monolith"
+candidate = "service"
+weight = 100
+[[routes]]
+name = "shadowed"
+match = {{ pattern = "/api/shadow/{{id}}" }}
+primary = "monolith"
+candidate = "service"
+weight = 0
+shadow = {{ sample = 1.0 }}
+[default]
+primary = "monolith"
+"#,
+            monolith.port, service.port
+        ),
+    )
+    .unwrap();
+    let conf = export(&config, "nginx", &[]);
+    let prefix = dir.path().join("nginx");
+    std::fs::create_dir_all(&prefix).unwrap();
+    std::fs::write(prefix.join("strangler.conf"), &conf).unwrap();
+    std::fs::write(
+        prefix.join("nginx.conf"),
+        "worker_processes 1;\nerror_log stderr;\npid nginx.pid;\nevents {}\nhttp {\n    access_log off;\n    client_body_temp_path body;\n    proxy_temp_path proxy;\n    fastcgi_temp_path fastcgi;\n    uwsgi_temp_path uwsgi;\n    scgi_temp_path scgi;\n    include strangler.conf;\n}\n",
+    )
+    .unwrap();
+    let _nginx = Nginx {
+        child: Command::new(nginx)
+            .args(["-e", "stderr", "-g", "daemon off;", "-p"])
+            .arg(&prefix)
+            .arg("-c")
+            .arg(prefix.join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx starts"),
+    };
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "nginx listens on {port}:\n{conf}");
+
+    // Unmatched paths go to [default].
+    assert_eq!(send(port, "GET", "/elsewhere", &[]), monolith.name);
+
+    // 30% at random: 400 requests land near 120 on the candidate.
+    let to_service = (0..400)
+        .filter(|k| send(port, "GET", &format!("/api/split/{k}"), &[]) == service.name)
+        .count();
+    assert!(
+        (80..=160).contains(&to_service),
+        "{to_service} of 400 on the candidate at weight 30"
+    );
+    // `/api/splitx` is not under the prefix `/api/split`.
+    assert_eq!(send(port, "GET", "/api/splitx", &[]), monolith.name);
+
+    // Sticky: each user stays on one side; at 50% both sides have users.
+    let mut sides = BTreeMap::new();
+    for user in 0..40 {
+        let id = format!("user-{user}");
+        let first = send(port, "GET", "/api/sticky", &[("x-user-id", &id)]);
+        for _ in 0..3 {
+            assert_eq!(
+                send(port, "GET", "/api/sticky/1", &[("x-user-id", &id)]),
+                first,
+                "{id} switched sides"
+            );
+        }
+        *sides.entry(first).or_insert(0) += 1;
+    }
+    assert_eq!(sides.len(), 2, "both sides have users: {sides:?}");
+
+    // Methods: GET is the route's (all to the candidate), POST falls through to [default].
+    assert_eq!(send(port, "GET", "/api/reads", &[]), service.name);
+    assert_eq!(send(port, "POST", "/api/reads", &[]), monolith.name);
+
+    // Shadow: the monolith answers, the candidate gets a marked copy of reads only.
+    assert_eq!(send(port, "GET", "/api/shadow/7", &[]), monolith.name);
+    assert_eq!(send(port, "POST", "/api/shadow/8", &[]), monolith.name);
+    let mirrored = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        !service.shadowed.lock().unwrap().is_empty()
+    });
+    assert!(mirrored, "the candidate got no shadow copy");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let copies = service.shadowed.lock().unwrap().clone();
+    assert_eq!(copies, vec!["GET /api/shadow/7 HTTP/1.1".to_string()]);
+    assert!(monolith.shadowed.lock().unwrap().is_empty());
+}

@@ -21,7 +21,7 @@
 //! next request on that connection), compares nothing, and also mirrors requests that the
 //! candidate itself serves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use strangler_proxy::config::StickyKey;
@@ -109,7 +109,7 @@ pub fn render(plan: &ExportPlan<'_>) -> anyhow::Result<String> {
             continue;
         }
         let value = match selection(&location.routes, &flags) {
-            Selection::Fixed(Some(index)) => format!("{}", targets[index]),
+            Selection::Fixed(Some(index)) => targets[index].clone(),
             Selection::Fixed(None) => default_upstream.clone(),
             Selection::Conditional { conditional, last } => {
                 selector_count += 1;
@@ -454,20 +454,20 @@ fn selection(routes: &[usize], flags: &[Vec<String>]) -> Selection {
 /// The locations of the plan, in the order nginx needs (regexes most specific first), each
 /// with the routes that can serve its paths, in the proxy's match order.
 fn locations(plan: &ExportPlan<'_>) -> Vec<Location> {
-    let mut exact: BTreeMap<String, ()> = BTreeMap::new();
-    let mut prefixes: BTreeMap<String, ()> = BTreeMap::new();
+    let mut exact: BTreeSet<String> = BTreeSet::new();
+    let mut prefixes: BTreeSet<String> = BTreeSet::new();
     let mut patterns: Vec<usize> = Vec::new();
     for (index, route) in plan.routes.iter().enumerate() {
         match &route.config.matcher().path {
             PathMatch::Exact(path) => {
-                exact.insert(path.clone(), ());
+                exact.insert(path.clone());
             }
             PathMatch::Prefix(prefix) => {
                 if prefix.ends_with('/') {
-                    prefixes.insert(prefix.clone(), ());
+                    prefixes.insert(prefix.clone());
                 } else {
-                    exact.insert(prefix.clone(), ());
-                    prefixes.insert(format!("{prefix}/"), ());
+                    exact.insert(prefix.clone());
+                    prefixes.insert(format!("{prefix}/"));
                 }
             }
             PathMatch::Pattern(_) => {
@@ -480,7 +480,7 @@ fn locations(plan: &ExportPlan<'_>) -> Vec<Location> {
         }
     }
     let mut out = Vec::new();
-    for path in exact.keys() {
+    for path in &exact {
         // Every route that matches this very path, whatever its kind.
         let routes = (0..plan.routes.len())
             .filter(|&i| plan.routes[i].config.matcher().path.matches(path))
@@ -508,10 +508,8 @@ fn locations(plan: &ExportPlan<'_>) -> Vec<Location> {
             routes,
         });
     }
-    if !prefixes.contains_key("/") {
-        prefixes.insert("/".into(), ());
-    }
-    for prefix in prefixes.keys() {
+    prefixes.insert("/".into());
+    for prefix in &prefixes {
         // The prefix routes covering this prefix (the longest first, in match order).
         let bare = if prefix == "/" {
             "/"
