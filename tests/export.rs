@@ -759,6 +759,18 @@ primary = "monolith"
 candidate = "service"
 weight = 100
 [[routes]]
+name = "catalog"
+match = {{ prefix = "/api/catalog" }}
+primary = "monolith"
+candidate = "service"
+weight = 100
+[[routes]]
+name = "catalog-write"
+match = {{ exact = "/api/catalog/new", methods = ["POST"] }}
+primary = "monolith"
+candidate = "service"
+weight = 0
+[[routes]]
 name = "shadowed"
 match = {{ pattern = "/api/shadow/{{id}}" }}
 primary = "monolith"
@@ -831,6 +843,12 @@ primary = "monolith"
     // Methods: GET is the route's (all to the candidate), POST falls through to [default].
     assert_eq!(send(port, "GET", "/api/reads", &[]), service.name);
     assert_eq!(send(port, "POST", "/api/reads", &[]), monolith.name);
+
+    // An exact route whose method does not hold falls through to the prefix route around it.
+    assert_eq!(send(port, "POST", "/api/catalog/new", &[]), monolith.name);
+    assert_eq!(send(port, "GET", "/api/catalog/new", &[]), service.name);
+    assert_eq!(send(port, "GET", "/api/catalog", &[]), service.name);
+    assert_eq!(send(port, "GET", "/api/catalog/7", &[]), service.name);
 
     // Shadow: the monolith answers, the candidate gets a marked copy of reads only.
     assert_eq!(send(port, "GET", "/api/shadow/7", &[]), monolith.name);
