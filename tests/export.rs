@@ -243,6 +243,20 @@ fn gateway_api_export_carries_the_configs_weights_per_route() {
 
     // Same input, same bytes; --out writes the same and refuses to overwrite.
     assert_eq!(export(&config, "gateway-api", &["--gateway", "edge"]), yaml);
+    // Without --config, strangler.toml in the current directory is read.
+    let here = Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .args(["plan", "--export", "gateway-api", "--gateway", "edge"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(here.status.code(), Some(0), "{}", stderr(&here));
+    assert_eq!(
+        stdout(&here).replace("routes from strangler.toml", "routes from CONFIG"),
+        yaml.replace(
+            &format!("routes from {}", config.display()),
+            "routes from CONFIG"
+        )
+    );
     let out = dir.path().join("routes.yaml");
     let args = ["--gateway", "edge", "--out", out.to_str().unwrap()];
     export(&config, "gateway-api", &args);
