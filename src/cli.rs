@@ -41,7 +41,12 @@ pub enum Command {
         long_about = "Write the strangler proxy config for an analyzed monolith: one route \
         group per proposed context, the monolith as primary, a candidate upstream per context, \
         every weight at 0.\n\n\
-        Example:\n  strangler plan sample-monolith --out strangler.toml"
+        With --export, it reads a proxy config instead (and, with --live, the weights a running \
+        proxy holds) and writes the same split for another gateway: Kubernetes Gateway API \
+        HTTPRoutes or an nginx config.\n\n\
+        Example:\n  strangler plan sample-monolith --out strangler.toml\n  \
+        strangler plan --export gateway-api --config strangler.toml --out routes.yaml\n  \
+        strangler plan --export nginx --live http://127.0.0.1:9090 --out strangler-nginx.conf"
     )]
     Plan(PlanArgs),
 
@@ -227,11 +232,18 @@ pub enum DialectArg {
 
 /// Arguments of `strangler plan`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("config", |arg| arg.help(
+    "With PATH: a strangler.toml whose `[analyze]` section holds pins and knobs (default: the \
+    one in the analyzed directory, if any). With --export: the proxy config to export \
+    (default: strangler.toml)."
+)))]
 pub struct PlanArgs {
-    /// Root of the monolith's source tree.
-    pub path: PathBuf,
+    /// Root of the monolith's source tree (not with --export, which reads a proxy config).
+    #[arg(required_unless_present = "export", conflicts_with = "export")]
+    pub path: Option<PathBuf>,
 
-    /// Write the config to this file instead of stdout (refuses to overwrite unless --force).
+    /// Write the config (or the export) to this file instead of stdout (refuses to overwrite
+    /// unless --force).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
 
@@ -240,24 +252,82 @@ pub struct PlanArgs {
     pub force: bool,
 
     /// Base URL of the running monolith, the primary of every route.
-    #[arg(long, default_value = "http://127.0.0.1:3000", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:3000",
+        value_name = "URL",
+        conflicts_with = "export"
+    )]
     pub monolith: String,
 
     /// Where the proxy listens.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR",
+        conflicts_with = "export"
+    )]
     pub listen: String,
 
     /// Where the proxy's admin API listens.
-    #[arg(long, default_value = "127.0.0.1:9090", value_name = "ADDR")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:9090",
+        value_name = "ADDR",
+        conflicts_with = "export"
+    )]
     pub admin: String,
 
     /// Port of the first context's service; the next contexts get the following ports.
-    #[arg(long, default_value_t = 4001, value_name = "PORT")]
+    #[arg(
+        long,
+        default_value_t = 4001,
+        value_name = "PORT",
+        conflicts_with = "export"
+    )]
     pub first_port: u16,
 
     /// How contexts are proposed.
     #[command(flatten)]
     pub proposal: ProposalArgs,
+
+    /// Instead of planning, turn a proxy config (--config) and its current weights into the
+    /// objects of another gateway, so it carries out the same cutover.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub export: Option<ExportFormat>,
+
+    /// With --export: take the weights from this running proxy's admin API (what `strangler
+    /// cutover` set) instead of the file's.
+    #[arg(long, value_name = "URL")]
+    pub live: Option<String>,
+
+    /// Bearer token of the admin API given by --live.
+    #[arg(long, env = "STRANGLER_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// With --export gateway-api: the Gateway the routes attach to, `NAME` or `NAMESPACE/NAME`
+    /// (default: strangler-gateway).
+    #[arg(long, value_name = "NAME")]
+    pub gateway: Option<String>,
+
+    /// With --export gateway-api: the namespace of the HTTPRoutes (default: none set, so
+    /// `kubectl apply -n` decides).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// With --export gateway-api: the port of every backend Service (default: each upstream's
+    /// first endpoint port).
+    #[arg(long, value_name = "PORT")]
+    pub service_port: Option<u16>,
+}
+
+/// What `strangler plan --export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Kubernetes Gateway API `HTTPRoute` objects (gateway.networking.k8s.io/v1), YAML.
+    GatewayApi,
+    /// An nginx config (http context) splitting with `split_clients`.
+    Nginx,
 }
 
 /// Arguments of `strangler scaffold`.
