@@ -870,7 +870,7 @@ fn lab_6_checkpoint_validates_the_generated_manifests_and_the_routes_offline() {
     );
     assert!(
         good.stdout
-            .contains("HTTPRoute reviews-1: monolith=0 reviews-service=100"),
+            .contains("HTTPRoute reviews-1: monolith=0:80 reviews-service=100:80"),
         "{good:?}"
     );
 
@@ -878,7 +878,7 @@ fn lab_6_checkpoint_validates_the_generated_manifests_and_the_routes_offline() {
     std::fs::write(&routes, httproutes(0)).expect("write");
     let before = lab6();
     assert!(
-        before.failed_with("no rule sends traffic to a reviews backend"),
+        before.failed_with("no rule sends traffic to the Service reviews-service"),
         "{before:?}"
     );
 
@@ -925,50 +925,62 @@ fn lab_6_checkpoint_validates_the_generated_manifests_and_the_routes_offline() {
 }
 
 #[test]
-fn lab_6_export_of_the_lab_config_passes_the_checkpoint_once_the_export_exists() {
-    // Lab 6 step 2 and 3: lab 4's config with the weights written down, exported to the
-    // Gateway API. `strangler plan --export` is built in parallel with the labs; until it is
-    // in this build, clap refuses the flag as unknown and this test says so and checks nothing
-    // more; any other refusal fails it. Once it is, its output must pass the checkpoint.
-    let lab = read_doc("docs/course/lab-4.md");
-    let config = checked_blocks(&lab, "lab-4-config")
-        .pop()
-        .expect("lab-4-config block")
-        .lines()
-        .map(|l| if l == "weight = 0" { "weight = 100" } else { l })
-        .collect::<Vec<_>>()
-        .join("\n");
+fn lab_6_commands_export_lab_4s_cutover_and_pass_the_checkpoint() {
+    // Lab 6 steps 2 and 3 as written (the variant without a running proxy: the weights written
+    // into the file), from lab 4's config, then the checkpoint on the export and the manifests.
     let dir = tempfile::tempdir().expect("temp dir");
-    let config_path = dir.path().join("lab6.toml");
-    std::fs::write(&config_path, &config).expect("write");
-    let export = strangler(&[
-        "plan",
-        "--export",
-        "gateway-api",
-        "--config",
-        config_path.to_str().expect("UTF-8 path"),
-    ]);
-    if export.status.code() == Some(2)
-        && String::from_utf8_lossy(&export.stderr).contains("unexpected argument '--export'")
-    {
-        eprintln!(
-            "`strangler plan --export` is not in this build yet: {}",
-            String::from_utf8_lossy(&export.stderr)
-        );
-        return;
+    let lab4 = checked_blocks(&read_doc("docs/course/lab-4.md"), "lab-4-config")
+        .pop()
+        .expect("lab-4-config block");
+    std::fs::write(dir.path().join("lab4.toml"), lab4).expect("write");
+    let lab6 = read_doc("docs/course/lab-6.md");
+    let strangler_bin = env!("CARGO_BIN_EXE_strangler");
+    for name in ["lab-6-config", "lab-6-export"] {
+        let blocks = checked_blocks(&lab6, name);
+        assert_eq!(blocks.len(), 1, "lab-6.md must hold one {name} block");
+        let block = blocks[0].replace("target/release/strangler", strangler_bin);
+        let run = run_block(&block, dir.path(), &[]);
+        assert_eq!(run.code, Some(0), "lab 6 command failed:\n{block}\n{run:?}");
     }
-    assert_eq!(export.status.code(), Some(0), "{export:?}");
-    let routes = dir.path().join("httproute.yaml");
-    std::fs::write(&routes, &export.stdout).expect("write");
     let service = scaffold_reviews(dir.path());
     let run = check(
         "lab-6.sh",
-        &[
-            service.to_str().expect("UTF-8 path"),
-            routes.to_str().expect("UTF-8 path"),
-        ],
+        &[service.to_str().expect("UTF-8 path"), "httproute.yaml"],
         dir.path(),
         &[],
     );
     assert!(run.passed(), "{run:?}");
+    for line in [
+        "HTTPRoute reviews-1: monolith=0:80 reviews-service=100:80",
+        "HTTPRoute reviews-2: monolith=0:80 reviews-service=100:80",
+        "HTTPRoute strangler-default: monolith=100:80",
+        "4 rule(s) send traffic to reviews-service",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{run:?}");
+    }
+
+    // The same export of lab 4's own config names a backend no Service of the manifests has.
+    let output = strangler(&[
+        "plan",
+        "--export",
+        "gateway-api",
+        "--config",
+        dir.path().join("lab4.toml").to_str().expect("UTF-8 path"),
+        "--out",
+        dir.path()
+            .join("lab4-routes.yaml")
+            .to_str()
+            .expect("UTF-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let wrong = check(
+        "lab-6.sh",
+        &[service.to_str().expect("UTF-8 path"), "lab4-routes.yaml"],
+        dir.path(),
+        &[],
+    );
+    assert!(
+        wrong.failed_with("no rule sends traffic to the Service reviews-service"),
+        "{wrong:?}"
+    );
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checkpoint of lab 6: the Kubernetes objects of the cutover are well formed, offline.
 #
-#   docs/course/checks/lab-6.sh [SERVICE_DIR] [HTTPROUTE_FILE] [BACKEND]
+#   docs/course/checks/lab-6.sh [SERVICE_DIR] [HTTPROUTE_FILE]
 #
-# Defaults: /tmp/reviews-service, ./httproute.yaml (from `strangler plan --export gateway-api`),
-# and `reviews` (a backend whose name contains it must get traffic). Checks the service's
-# k8s/deployment.yaml and k8s/service.yaml (probes on /healthz and /readyz, ports, labels and
-# selectors that match) and every HTTPRoute of the export (API group, parent gateway, backends
-# with valid weights, the service's backend weighted above 0). No cluster is needed; with
+# Defaults: /tmp/reviews-service and ./httproute.yaml (from `strangler plan --export
+# gateway-api`). Checks the service's k8s/deployment.yaml and k8s/service.yaml (probes on
+# /healthz and /readyz, ports, labels and selectors that match) and every HTTPRoute of the
+# export (API group, parent gateway, backends with valid weights, the Service of the manifests
+# among the backends, on its port, weighted above 0). No cluster is needed; with
 # KUBECTL_DRY_RUN=1 and a cluster configured, `kubectl apply --dry-run=server` runs as well.
 # Prints PASS or FAIL with the reason; exits 0 on PASS, 1 on FAIL.
 set -euo pipefail
@@ -17,7 +17,6 @@ need awk grep
 
 dir="${1:-/tmp/reviews-service}"
 routes="${2:-httproute.yaml}"
-backend="${3:-reviews}"
 deployment="$dir/k8s/deployment.yaml"
 service="$dir/k8s/service.yaml"
 
@@ -61,49 +60,64 @@ target=$(value "$service" targetPort)
 [ "$target" = http ] || [ "$target" = "$port" ] ||
   fail "the Service's targetPort $target is neither the container port's name (http) nor $port"
 service_name=$(awk '/^metadata:/ { m = 1 } m && /^  name: / { sub(/^  name: */, ""); print; exit }' "$service")
-note "Service: $service_name selects app=$app, targets $target"
+service_port=$(value "$service" port)
+note "Service: $service_name (port $service_port) selects app=$app, targets $target"
 
-# The HTTPRoutes: one summary line per rule, `route<TAB>backend=weight ...`.
-awk '
-  function flush() { if (refs != "") print route "\t" refs; refs = ""; inrefs = 0 }
-  function indent(s) { match(s, /^ */); return RLENGTH }
-  /^---/ { flush(); kind = ""; api = ""; route = ""; next }
-  /^kind: / { kind = $2 }
-  /^apiVersion: / { api = $2 }
-  /^  name: / && route == "" { route = $2 }
-  /^ *parentRefs:/ { parents++ }
-  /^[ -]*backendRefs:/ { flush(); inrefs = 1; base = indent($0); next }
-  inrefs && NF > 0 && indent($0) <= base { flush() }
-  inrefs && /^ *- name: / { n++; refs = refs (refs == "" ? "" : " ") $3 "="; pending = 1; next }
-  inrefs && /^ *name: / && pending { refs = refs $2; next }
-  inrefs && /^ *weight: / { refs = refs $2; pending = 0 }
-  END { flush(); print "#kinds\t" kinds; print "#parents\t" parents + 0 }
-  /^kind: / { kinds = kinds " " $2 } /^apiVersion: / && $2 !~ /^gateway\.networking\.k8s\.io\// && $0 != "" { bad_api = bad_api " " $2 }
-  END { print "#badapi\t" bad_api }
-' "$routes" >"${TMPDIR:-/tmp}/lab6.$$" || fail "cannot read $routes"
-summary="${TMPDIR:-/tmp}/lab6.$$"
+# The HTTPRoutes: one summary line per rule's backendRefs, `route<TAB>name=weight:port ...`,
+# plus `#` lines with what the documents declare. Handles both YAML list styles (items indented
+# under their key, or at the key's own indent).
+summary="$(mktemp)"
 trap 'rm -f "$summary"' EXIT
-grep -q 'HTTPRoute' <(awk -F '\t' '$1 == "#kinds"' "$summary") || fail "$routes holds no HTTPRoute (kinds:$(awk -F '\t' '$1 == "#kinds" { print $2 }' "$summary"))"
-bad=$(awk -F '\t' '$1 == "#badapi" { print $2 }' "$summary")
-[ -z "$bad" ] || fail "$routes uses an apiVersion outside gateway.networking.k8s.io:$bad"
-[ "$(awk -F '\t' '$1 == "#parents" { print $2 }' "$summary")" -gt 0 ] || fail "no HTTPRoute names its gateway (parentRefs)"
+awk '
+  function endref() {
+    if (rname != "") refs = refs (refs == "" ? "" : " ") rname "=" rweight ":" rport
+    rname = ""; rweight = ""; rport = ""
+  }
+  function flush() { endref(); if (refs != "") print route "\t" refs; refs = ""; inrefs = 0 }
+  function indent(s) { match(s, /^ */); return RLENGTH }
+  /^[ \t]*#/ { next }
+  /^---/ { flush(); route = ""; next }
+  /^kind: / { kinds = kinds " " $2 }
+  /^apiVersion: / { if ($2 !~ /^gateway\.networking\.k8s\.io\//) bad = bad " " $2 }
+  /^  name: / && route == "" { route = $2 }
+  /^[ -]*parentRefs:/ { parents++ }
+  inrefs && NF > 0 && (indent($0) < base || (indent($0) == base && $0 !~ /^ *- /)) { flush() }
+  /^[ -]*backendRefs:/ { flush(); inrefs = 1; base = indent($0); next }
+  inrefs && /^ *- name: / { endref(); rname = $3; next }
+  inrefs && /^ *weight: / { rweight = $2 }
+  inrefs && /^ *port: / { rport = $2 }
+  END { flush(); print "#kinds\t" kinds; print "#parents\t" parents + 0; print "#badapi\t" bad }
+' "$routes" >"$summary" || fail "cannot read $routes"
+meta() { awk -F '\t' -v k="#$1" '$1 == k { print $2 }' "$summary"; }
+case "$(meta kinds)" in *HTTPRoute*) ;; *) fail "$routes holds no HTTPRoute (kinds:$(meta kinds))" ;; esac
+[ -z "$(meta badapi)" ] || fail "$routes uses an apiVersion outside gateway.networking.k8s.io:$(meta badapi)"
+[ "$(meta parents)" -gt 0 ] || fail "no HTTPRoute names its gateway (parentRefs)"
 rules=$(grep -vc '^#' "$summary" || true)
 [ "$rules" -gt 0 ] || fail "no rule of $routes has backendRefs"
-to_backend=0
+to_service=0
 while IFS=$'\t' read -r route refs; do
   sum=0
   for ref in $refs; do
     name="${ref%%=*}"
-    weight="${ref#*=}"
+    rest="${ref#*=}"
+    weight="${rest%%:*}"
+    port="${rest#*:}"
     [ -n "$weight" ] || weight=1 # Gateway API's default
     case "$weight" in *[!0-9]*) fail "HTTPRoute $route: backend $name has weight \`$weight\`, not a whole number" ;; esac
     sum=$((sum + weight))
-    case "$name" in *"$backend"*) [ "$weight" -gt 0 ] && to_backend=$((to_backend + 1)) ;; esac
+    if [ "$name" = "$service_name" ]; then
+      [ "$port" = "$service_port" ] ||
+        fail "HTTPRoute $route: backend $name on port ${port:-?}, but the Service $service_name listens on $service_port (export with --service-port $service_port)"
+      [ "$weight" -gt 0 ] && to_service=$((to_service + 1))
+    fi
   done
   [ "$sum" -gt 0 ] || fail "HTTPRoute $route: a rule's backend weights add up to 0: it would answer 500 to every request"
-  note "HTTPRoute $route: $refs"
 done < <(grep -v '^#' "$summary")
-[ "$to_backend" -gt 0 ] || fail "no rule sends traffic to a $backend backend: export after the cutover of lab 4 (weight 100)"
+for route in $(grep -v '^#' "$summary" | cut -f1 | uniq); do
+  note "HTTPRoute $route: $(awk -F '\t' -v r="$route" '$1 == r { print $2 }' "$summary" | sort -u | paste -sd'|' - | sed 's/|/; /g')"
+done
+[ "$to_service" -gt 0 ] ||
+  fail "no rule sends traffic to the Service $service_name: the backends are $(grep -v '^#' "$summary" | cut -f2 | tr ' ' '\n' | sed 's/=.*//' | sort -u | paste -sd, -) (name the candidate upstream after the Service, and export after the cutover)"
 
 if [ "${KUBECTL_DRY_RUN:-0}" = 1 ]; then
   need kubectl
@@ -111,4 +125,4 @@ if [ "${KUBECTL_DRY_RUN:-0}" = 1 ]; then
     fail "the cluster refused the objects (kubectl apply --dry-run=server)"
   note "kubectl apply --dry-run=server: accepted"
 fi
-pass "the Deployment, the Service and $rules HTTPRoute rule(s) are well formed; $to_backend rule(s) send traffic to $backend"
+pass "the Deployment, the Service and $rules HTTPRoute rule(s) are well formed; $to_service rule(s) send traffic to $service_name"
