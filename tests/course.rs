@@ -984,3 +984,24 @@ fn lab_6_commands_export_lab_4s_cutover_and_pass_the_checkpoint() {
         "{wrong:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn every_checkpoint_the_labs_name_exists_and_is_executable() {
+    use std::os::unix::fs::PermissionsExt;
+    for n in 1..=6 {
+        let lab = read_doc(&format!("docs/course/lab-{n}.md"));
+        let script = format!("docs/course/checks/lab-{n}.sh");
+        assert!(lab.contains(&script), "lab-{n}.md does not name {script}");
+        let mode = std::fs::metadata(repo().join(&script))
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0, "{script} is not executable");
+    }
+    let tool = std::fs::metadata(repo().join("docs/course/tools/traffic.sh")).expect("traffic.sh");
+    assert!(
+        tool.permissions().mode() & 0o111 != 0,
+        "traffic.sh is not executable"
+    );
+}
