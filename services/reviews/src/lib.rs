@@ -10,6 +10,7 @@ pub mod ops;
 pub mod routes;
 pub mod upstream;
 
+/// The monolith's shared kernel, copied.
 pub mod common {
     pub mod db;
     pub mod errors;
@@ -21,12 +22,15 @@ pub mod common {
     pub mod time;
     pub mod validation;
 }
+/// HTTP handlers of the context.
 pub mod handlers {
     pub mod reviews;
 }
+/// SQL of the context.
 pub mod repo {
     pub mod reviews;
 }
+/// Business rules of the context.
 pub mod services {
     pub mod reviews;
 }

@@ -27,6 +27,18 @@ pub fn base_url(context: &str) -> String {
 
 /// `GET path` on the owner of `context`: the status code and the body.
 pub fn get(context: &str, path: &str) -> Result<(u16, String), String> {
+    send(context, "GET", path, None)
+}
+
+/// `METHOD path` on the owner of `context`, with an optional JSON body: the status code and
+/// the body of the answer. (Added by hand to the generated client: the service writes its
+/// reviews through to the monolith, see `handlers::reviews`.)
+pub fn send(
+    context: &str,
+    method: &str,
+    path: &str,
+    json_body: Option<&str>,
+) -> Result<(u16, String), String> {
     let base = base_url(context);
     let authority = base
         .strip_prefix("http://")
@@ -43,8 +55,19 @@ pub fn get(context: &str, path: &str) -> Result<(u16, String), String> {
         .set_read_timeout(Some(TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(TIMEOUT)))
         .map_err(|err| format!("{context} service: {err}"))?;
+    let body = json_body.unwrap_or("");
+    let content = if json_body.is_some() {
+        format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        )
+    } else if method == "GET" || method == "HEAD" {
+        String::new()
+    } else {
+        "content-length: 0\r\n".to_string()
+    };
     let request = format!(
-        "GET {path} HTTP/1.1\r\nhost: {authority}\r\naccept: application/json\r\nconnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nhost: {authority}\r\naccept: application/json\r\nconnection: close\r\n{content}\r\n{body}"
     );
     stream
         .write_all(request.as_bytes())

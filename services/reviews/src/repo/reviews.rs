@@ -13,7 +13,7 @@ use crate::common::ids::{CustomerId, MovieId, ReviewId};
 use crate::common::pagination::PageRequest;
 
 /// A row of `reviews`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ReviewRow {
     /// Id.
     pub id: ReviewId,
@@ -29,21 +29,6 @@ pub struct ReviewRow {
     pub body: String,
     /// When it was written.
     pub created_at: String,
-}
-
-/// A new review, validated.
-#[derive(Debug, Clone)]
-pub struct NewReviewRow {
-    /// The movie reviewed.
-    pub movie_id: MovieId,
-    /// The author.
-    pub customer_id: CustomerId,
-    /// 1-5 stars.
-    pub rating: i64,
-    /// Headline.
-    pub title: String,
-    /// Text.
-    pub body: String,
 }
 
 /// Order of a review listing.
@@ -92,23 +77,6 @@ pub fn customer_exists(conn: &Connection, id: CustomerId) -> AppResult<bool> {
     // TODO(strangler): was SQL on table `customers` (owned by customers) at src/repo/reviews.rs:89; now GET /api/customers/{id} on the customers service
     crate::upstream::exists("customers", &format!("/api/customers/{id}"))
         .map_err(crate::common::errors::AppError::Internal)
-}
-
-/// Inserts a review; fails with a UNIQUE violation when the customer already reviewed the movie.
-pub fn insert_review(conn: &Connection, review: &NewReviewRow, now: &str) -> AppResult<ReviewId> {
-    conn.execute(
-        "INSERT INTO reviews (movie_id, customer_id, rating, title, body, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            review.movie_id.0,
-            review.customer_id.0,
-            review.rating,
-            review.title,
-            review.body,
-            now
-        ],
-    )?;
-    Ok(ReviewId(conn.last_insert_rowid()))
 }
 
 /// The review with this id, if any.
@@ -184,14 +152,80 @@ pub fn rating_histogram(conn: &Connection, movie: MovieId) -> AppResult<[i64; 5]
     Ok(histogram)
 }
 
-/// Recomputes the movie's average rating and review count from its reviews and stores them on
-/// the movie; returns the new values.
+/// The movie's average rating and review count after a change; returns the new values.
+///
+/// Completed by hand (the generator left a stub: the monolith's version wrote `movies`, which
+/// the movies context owns). The monolith stays the system of record for review writes while
+/// the reviews routes are being cut over (see `handlers::reviews`): it recomputes the rating in
+/// the same transaction as the review it records, so the service reads the result back from the
+/// movies API instead of writing another context's table.
 pub fn refresh_movie_rating(conn: &Connection, movie: MovieId) -> AppResult<RatingSummary> {
-    let _ = (&conn, &movie);
-    // TODO(strangler): was SQL on table `movies` (owned by movies) at src/repo/reviews.rs:189
-    Err(crate::common::errors::AppError::Internal(String::from(
-        "not available in this service yet: was SQL on table `movies` (owned by movies) at src/repo/reviews.rs:189",
-    )))
+    read_movie_rating(conn, movie)
+}
+
+/// Stores a review exactly as the system of record wrote it (same id, same `created_at`),
+/// replacing any row with that id. (Added by hand.)
+pub fn upsert_review(conn: &Connection, review: &ReviewRow) -> AppResult<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO reviews (id, movie_id, customer_id, rating, title, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            review.id.0,
+            review.movie_id.0,
+            review.customer_id.0,
+            review.rating,
+            review.title,
+            review.body,
+            review.created_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The review a customer wrote about a movie, if any (at most one: `UNIQUE (movie_id,
+/// customer_id)`). (Added by hand.)
+pub fn find_review_by_author(
+    conn: &Connection,
+    movie: MovieId,
+    customer: CustomerId,
+) -> AppResult<Option<ReviewRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, movie_id, customer_id, rating, title, body, created_at
+             FROM reviews WHERE movie_id = ?1 AND customer_id = ?2",
+            params![movie.0, customer.0],
+            review_from_row,
+        )
+        .optional()?)
+}
+
+/// The review a customer wrote about a movie as the system of record (the monolith's reviews
+/// API) holds it, found by paging through the movie's reviews. (Added by hand.)
+pub fn find_recorded_review(movie: MovieId, customer: CustomerId) -> AppResult<Option<ReviewRow>> {
+    /// The part of a review listing this lookup needs.
+    #[derive(serde::Deserialize)]
+    struct Listing {
+        items: Vec<ReviewRow>,
+        total: i64,
+    }
+    const PER_PAGE: i64 = 100;
+    // Bounded: a movie with more than 100 000 reviews is not looked through.
+    for page in 1..=1000 {
+        let path =
+            format!("/api/movies/{movie}/reviews?sort=newest&per_page={PER_PAGE}&page={page}");
+        let Some(listing) = crate::upstream::get_optional_json::<Listing>("monolith", &path)
+            .map_err(crate::common::errors::AppError::Internal)?
+        else {
+            return Ok(None);
+        };
+        if let Some(found) = listing.items.iter().find(|r| r.customer_id == customer) {
+            return Ok(Some(found.clone()));
+        }
+        if listing.items.is_empty() || page * PER_PAGE >= listing.total {
+            return Ok(None);
+        }
+    }
+    Ok(None)
 }
 
 /// The movie's stored average rating and review count.

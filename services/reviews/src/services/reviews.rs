@@ -9,14 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::common::errors::{AppError, AppResult, is_unique_violation};
 use crate::common::ids::{CustomerId, MovieId, ReviewId};
 use crate::common::pagination::{Page, PageRequest};
-use crate::common::time::Timestamp;
 use crate::common::validation;
-use crate::repo::reviews::{
-    self as review_repo, NewReviewRow, RatingSummary, ReviewOrder, ReviewRow,
-};
+use crate::repo::reviews::{self as review_repo, RatingSummary, ReviewOrder, ReviewRow};
 
 /// A review as a client sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ReviewInput {
     /// The author.
     pub customer_id: i64,
@@ -95,16 +92,22 @@ pub fn list_reviews(
     })
 }
 
-/// Writes a review and updates the movie's average rating.
+/// Records locally a review the system of record (the monolith) has written, and answers as
+/// the monolith did: the same checks in the same order, so a refused review gets the same
+/// error, then the monolith's row (its id and `created_at`) and the movie's new rating.
+///
+/// Changed by hand: the generated code inserted the review with an id of its own. While the
+/// monolith still records review writes (see `handlers::reviews`), this is what a mirrored
+/// (shadow) write and a written-through write both end in, so both stores keep one id per
+/// review.
 pub fn create_review(
     conn: &Connection,
     movie: MovieId,
     input: &ReviewInput,
-    now: Timestamp,
 ) -> AppResult<ReviewChange> {
-    let rating = validation::in_range("rating", input.rating, 1, 5)?;
-    let title = validation::required_text("title", &input.title, 120)?;
-    let body = validation::optional_text("body", &input.body, 4000)?;
+    validation::in_range("rating", input.rating, 1, 5)?;
+    validation::required_text("title", &input.title, 120)?;
+    validation::optional_text("body", &input.body, 4000)?;
     require_movie(conn, movie)?;
     let customer = CustomerId(input.customer_id);
     if !review_repo::customer_exists(conn, customer)? {
@@ -113,25 +116,38 @@ pub fn create_review(
             format!("no customer with id {customer}"),
         ));
     }
-    let new = NewReviewRow {
-        movie_id: movie,
-        customer_id: customer,
-        rating,
-        title,
-        body,
-    };
-    let id = review_repo::insert_review(conn, &new, &now.to_string()).map_err(|err| match err {
-        AppError::Database(db) if is_unique_violation(&db) => AppError::conflict(
-            "already_reviewed",
-            format!("customer {customer} has already reviewed movie {movie}"),
-        ),
+    if review_repo::find_review_by_author(conn, movie, customer)?.is_some() {
+        return Err(already_reviewed(customer, movie));
+    }
+    let recorded = review_repo::find_recorded_review(movie, customer)?.ok_or_else(|| {
+        AppError::Internal(format!(
+            "the monolith has no review of movie {movie} by customer {customer}"
+        ))
+    })?;
+    record_review(conn, &recorded)
+}
+
+/// Stores a review as the monolith wrote it and answers with the movie's new rating. (Added
+/// by hand.)
+pub fn record_review(conn: &Connection, review: &ReviewRow) -> AppResult<ReviewChange> {
+    review_repo::upsert_review(conn, review).map_err(|err| match err {
+        AppError::Database(db) if is_unique_violation(&db) => {
+            already_reviewed(review.customer_id, review.movie_id)
+        }
         other => other,
     })?;
-    let movie_rating = review_repo::refresh_movie_rating(conn, movie)?;
+    let movie_rating = review_repo::refresh_movie_rating(conn, review.movie_id)?;
     Ok(ReviewChange {
-        review: get_review(conn, id)?,
+        review: get_review(conn, review.id)?,
         movie_rating,
     })
+}
+
+fn already_reviewed(customer: CustomerId, movie: MovieId) -> AppError {
+    AppError::conflict(
+        "already_reviewed",
+        format!("customer {customer} has already reviewed movie {movie}"),
+    )
 }
 
 /// The review, or a 404.
