@@ -154,11 +154,11 @@ pub fn rating_histogram(conn: &Connection, movie: MovieId) -> AppResult<[i64; 5]
 
 /// The movie's average rating and review count after a change; returns the new values.
 ///
-/// Completed by hand (the generator left a stub: the monolith's version wrote `movies`, which
-/// the movies context owns). The monolith stays the system of record for review writes while
-/// the reviews routes are being cut over (see `handlers::reviews`): it recomputes the rating in
-/// the same transaction as the review it records, so the service reads the result back from the
-/// movies API instead of writing another context's table.
+/// Completed by hand (the generator left a stub: the monolith's version also stored the values
+/// on `movies`, a table of the movies context). The monolith stays the system of record for
+/// review writes while the reviews routes are cut over (see `handlers::reviews`) and keeps its
+/// `movies` columns in step itself; here the rating is computed from this service's own
+/// reviews, with the monolith's formula.
 pub fn refresh_movie_rating(conn: &Connection, movie: MovieId) -> AppResult<RatingSummary> {
     read_movie_rating(conn, movie)
 }
@@ -228,10 +228,22 @@ pub fn find_recorded_review(movie: MovieId, customer: CustomerId) -> AppResult<O
     Ok(None)
 }
 
-/// The movie's stored average rating and review count.
+/// The movie's average rating (rounded to two decimals, none without reviews) and review count.
+///
+/// Changed by hand: the generator bridged it to the movies API (`GET /api/movies/{id}`), which
+/// is correct but reads another store at another moment than this service's reviews. Computed
+/// from the reviews this service holds, with the formula the monolith stores, it always agrees
+/// with the reviews it is served with, and equals the monolith's value when both hold the same
+/// reviews.
 pub fn read_movie_rating(conn: &Connection, movie: MovieId) -> AppResult<RatingSummary> {
-    let _ = &conn;
-    // TODO(strangler): was SQL on table `movies` (owned by movies) at src/repo/reviews.rs:201; now GET /api/movies/{id} on the movies service
-    crate::upstream::get_json::<RatingSummary>("movies", &format!("/api/movies/{movie}"))
-        .map_err(crate::common::errors::AppError::Internal)
+    Ok(conn.query_row(
+        "SELECT ROUND(AVG(rating), 2), COUNT(*) FROM reviews WHERE movie_id = ?1",
+        [movie.0],
+        |row| {
+            Ok(RatingSummary {
+                average_rating: row.get(0)?,
+                review_count: row.get(1)?,
+            })
+        },
+    )?)
 }
