@@ -75,15 +75,16 @@ pub fn demo_config(plan: &str, context: &str, at: &Endpoints<'_>) -> anyhow::Res
         "endpoints".into(),
         Value::Array(vec![Value::String(at.reviews.into())]),
     );
-    // Readiness: the service answers and its database holds its tables. Checked often, and one
-    // failed request ejects the instance, so a dead service is bypassed within moments.
+    // Readiness: the service answers and its database holds its tables. Checked often, and three
+    // failed requests in a row eject the instance, so a dead service is bypassed within moments
+    // (its first failed reads fall back to the monolith; a write it fails cannot be retried).
     candidate.insert(
         "health".into(),
         table_of("path = \"/readyz\"\ninterval = \"250ms\""),
     );
     candidate.insert(
         "outlier".into(),
-        table_of("failures = 1\nejection = \"30s\""),
+        table_of("failures = 3\nejection = \"30s\""),
     );
 
     let routes = table
