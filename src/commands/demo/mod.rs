@@ -14,6 +14,8 @@
 
 mod config;
 mod processes;
+mod stats;
+mod summary;
 mod traffic;
 mod view;
 
@@ -24,12 +26,16 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serde::Serialize;
-use strangler_proxy::{AdminClient, ProxyStatus};
+use strangler_proxy::AdminClient;
 
 use crate::cli::DemoArgs;
 use processes::{Binaries, ChildProcess};
-use traffic::{Stats, Traffic};
+use stats::Stats;
+use summary::{
+    Summary, compare_stores, route_totals, shadow_differences, step_summary, summary_line,
+    summary_view, traffic_client,
+};
+use traffic::Traffic;
 use view::{LiveView, Snapshot};
 
 /// The context the demo extracts.
@@ -64,78 +70,6 @@ const STEPS: [Step; 5] = [
         weight: 100,
     },
 ];
-
-/// The machine-readable summary (`--json`).
-#[derive(Debug, Serialize)]
-struct Summary {
-    /// Client requests over the whole run.
-    requests: u64,
-    /// Of which failed (5xx, no answer, or an answer the request should not get).
-    failures: u64,
-    /// Failed reads (GET).
-    failed_reads: u64,
-    /// Failed writes.
-    failed_writes: u64,
-    /// Requests the proxy retried on the monolith after the candidate failed them.
-    fallbacks: u64,
-    /// Requests meant for the candidate that the proxy sent to the monolith because no
-    /// candidate instance was available.
-    bypasses: u64,
-    /// Steps walked through to their end, by name.
-    steps_reached: Vec<String>,
-    /// Per step.
-    steps: Vec<StepSummary>,
-    /// The step at whose middle the candidate was killed.
-    candidate_killed_at: Option<String>,
-    /// The newest shadow differences the proxy kept (at most 10; all in `diffs.json`).
-    shadow_differences: Vec<serde_json::Value>,
-    /// Whether the monolith's and the service's reviews were the same rows at the end (None
-    /// when the service was not running then).
-    stores_in_step: Option<bool>,
-    /// Wall time of the whole run, in seconds.
-    wall_seconds: f64,
-    /// The run's directory (removed at the end unless --keep).
-    dir: String,
-    /// The HTML report of the analysis.
-    report: String,
-}
-
-#[derive(Debug, Serialize)]
-struct StepSummary {
-    name: String,
-    weight: u32,
-    seconds: f64,
-    requests: u64,
-    reads: u64,
-    failures: u64,
-    failed_reads: u64,
-    failed_writes: u64,
-    /// Client-side p99 over every request of the step, ms.
-    client_p99_ms: Option<f64>,
-    /// Proxy-side p99 of the reviews routes during the step, per side, ms (histogram bucket
-    /// bounds).
-    primary_p99_ms: Option<f64>,
-    candidate_p99_ms: Option<f64>,
-    /// Requests the reviews routes served during the step, per side.
-    primary_requests: u64,
-    candidate_requests: u64,
-    fallbacks: u64,
-    bypasses: u64,
-    /// Shadow comparisons during the step, per reviews route.
-    shadow: Vec<RouteShadow>,
-    first_failure: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct RouteShadow {
-    route: String,
-    /// What the route matches, e.g. `GET,POST pattern /api/movies/{id}/reviews`.
-    matches: String,
-    compared: u64,
-    matched: u64,
-    /// `matched / compared` in percent (None when nothing was compared).
-    match_rate: Option<f64>,
-}
 
 /// Runs `strangler demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
@@ -511,174 +445,6 @@ fn analyze(source: &Path, report: &Path, monolith_url: &str) -> anyhow::Result<S
             first_port: 4001,
         },
     ))
-}
-
-fn traffic_client() -> hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Full<bytes::Bytes>,
-> {
-    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
-}
-
-/// Whether every movie's reviews read the same straight from the monolith and from the
-/// service (not through the proxy).
-async fn compare_stores(
-    client: &hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<bytes::Bytes>,
-    >,
-    monolith: &str,
-    service: &str,
-) -> anyhow::Result<bool> {
-    use http_body_util::BodyExt as _;
-    let get = |url: String| async move {
-        let response = client
-            .get(url.parse().context("bad URL")?)
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes();
-        anyhow::Ok((
-            status,
-            serde_json::from_slice::<serde_json::Value>(&body).ok(),
-        ))
-    };
-    let (_, movies) = get(format!("{monolith}/api/movies?per_page=100")).await?;
-    let ids: Vec<i64> = movies
-        .as_ref()
-        .and_then(|m| m["items"].as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["id"].as_i64())
-        .collect();
-    for id in ids {
-        let path = format!("/api/movies/{id}/reviews?per_page=100");
-        let a = get(format!("{monolith}{path}")).await?;
-        let b = get(format!("{service}{path}")).await?;
-        if a != b {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// The proxy's kept shadow differences: written to `diffs.json` in the run's directory, the
-/// newest ten returned.
-async fn shadow_differences(
-    client: &hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<bytes::Bytes>,
-    >,
-    admin: std::net::SocketAddr,
-    dir: &Path,
-) -> Vec<serde_json::Value> {
-    use http_body_util::BodyExt as _;
-    let Ok(uri) = format!("http://{admin}/diffs").parse() else {
-        return Vec::new();
-    };
-    let Ok(response) = client.get(uri).await else {
-        return Vec::new();
-    };
-    let Ok(body) = response.into_body().collect().await else {
-        return Vec::new();
-    };
-    let body = body.to_bytes();
-    let _ = std::fs::write(dir.join("diffs.json"), &body);
-    let list: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap_or_default();
-    list.into_iter().take(10).collect()
-}
-
-fn route_totals(status: &ProxyStatus, routes: &[String]) -> (u64, u64) {
-    status
-        .routes
-        .iter()
-        .filter(|r| routes.contains(&r.name))
-        .fold((0, 0), |(f, b), r| (f + r.fallbacks, b + r.bypasses))
-}
-
-fn step_summary(
-    step: &Step,
-    elapsed: Duration,
-    counters: &traffic::StepCounters,
-    before: &Snapshot,
-    after: &Snapshot,
-) -> StepSummary {
-    let delta = after.since(before);
-    StepSummary {
-        name: step.name.to_string(),
-        weight: step.weight,
-        seconds: elapsed.as_secs_f64(),
-        requests: counters.requests.load(Relaxed),
-        reads: counters.reads.load(Relaxed),
-        failures: counters.failures.load(Relaxed),
-        failed_reads: counters.failed_reads.load(Relaxed),
-        failed_writes: counters.failed_writes.load(Relaxed),
-        client_p99_ms: counters.p99_ms(),
-        primary_p99_ms: delta.primary_p99_ms,
-        candidate_p99_ms: delta.candidate_p99_ms,
-        primary_requests: delta.primary_requests,
-        candidate_requests: delta.candidate_requests,
-        fallbacks: delta.fallbacks,
-        bypasses: delta.bypasses,
-        shadow: delta
-            .shadow
-            .iter()
-            .map(|s| RouteShadow {
-                route: s.route.clone(),
-                matches: s.matches.clone(),
-                compared: s.compared,
-                matched: s.matched,
-                match_rate: (s.compared > 0).then(|| s.matched as f64 * 100.0 / s.compared as f64),
-            })
-            .collect(),
-        first_failure: counters.first_failure(),
-    }
-}
-
-fn summary_line(step: &StepSummary) -> String {
-    view::step_line(&view::StepLine {
-        name: &step.name,
-        seconds: step.seconds,
-        requests: step.requests,
-        failures: step.failures,
-        primary_p99_ms: step.primary_p99_ms,
-        candidate_p99_ms: step.candidate_p99_ms,
-        compared: step.shadow.iter().map(|s| s.compared).sum(),
-        matched: step.shadow.iter().map(|s| s.matched).sum(),
-        fallbacks: step.fallbacks,
-        candidate_share: share(step.candidate_requests, step.primary_requests),
-    })
-}
-
-fn share(candidate: u64, primary: u64) -> Option<f64> {
-    let total = candidate + primary;
-    (total > 0).then(|| candidate as f64 * 100.0 / total as f64)
-}
-
-fn summary_view(summary: &Summary) -> view::FinalView<'_> {
-    view::FinalView {
-        requests: summary.requests,
-        failures: summary.failures,
-        failed_reads: summary.failed_reads,
-        failed_writes: summary.failed_writes,
-        fallbacks: summary.fallbacks,
-        bypasses: summary.bypasses,
-        steps: summary
-            .steps
-            .iter()
-            .map(|s| (s.name.as_str(), summary_line(s), s.first_failure.as_deref()))
-            .collect(),
-        shadow_step: summary.steps.first().map(|s| {
-            s.shadow
-                .iter()
-                .map(|r| (r.route.as_str(), r.matches.as_str(), r.compared, r.matched))
-                .collect()
-        }),
-        killed_at: summary.candidate_killed_at.as_deref(),
-        stores_in_step: summary.stores_in_step,
-        wall_seconds: summary.wall_seconds,
-        report: &summary.report,
-    }
 }
 
 /// Flushes stdout (the live view writes without newlines on a terminal).

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use strangler_proxy::AdminClient;
 
-use super::traffic::Stats;
+use super::stats::Stats;
 
 /// Prints to stdout, line by line.
 pub struct Printer {
@@ -375,7 +375,7 @@ impl LiveView {
             } else {
                 "-".to_string()
             },
-            super::share(recent.candidate_requests, recent.primary_requests)
+            super::summary::share(recent.candidate_requests, recent.primary_requests)
                 .map_or_else(|| "-".to_string(), |s| format!("{s:.0}%")),
             step.fallbacks,
         );
