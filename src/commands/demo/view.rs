@@ -8,7 +8,7 @@ use std::io::IsTerminal as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use strangler_proxy::AdminClient;
 
 use super::stats::Stats;
@@ -315,9 +315,10 @@ impl LiveView {
         };
         if self.terminal {
             println!("{heading}");
-            let bar = ProgressBar::new_spinner();
+            // On stdout, like the lines around it, so the two never overwrite each other.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
             bar.set_style(
-                ProgressStyle::with_template("  {spinner} {msg}")
+                ProgressStyle::with_template("  {spinner} {wide_msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
@@ -359,9 +360,8 @@ impl LiveView {
         let compared: u64 = step.shadow.iter().map(|s| s.compared).sum();
         let matched: u64 = step.shadow.iter().map(|s| s.matched).sum();
         let text = format!(
-            "[{} weight {}%] {:>4.1}s  {:>5.0} req/s  errors {}  p99 monolith {} service {}  shadow match {}  to service {}  fallbacks {}",
+            "{} {:>4.1}s {:>4.0} req/s  errors {}  p99 monolith {} service {}  shadow {}  to service {}  fallbacks {}",
             self.step.0,
-            self.step.1,
             self.step_started.elapsed().as_secs_f64(),
             rate,
             stats.total_failures.load(Relaxed),
