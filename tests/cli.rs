@@ -112,6 +112,27 @@ fn demo_refuses_an_unknown_step_before_starting_anything() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
+#[test]
+fn demo_without_its_services_names_the_fix() {
+    // A strangler with no sample-monolith or reviews-service beside it, told not to build.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir
+        .path()
+        .join(format!("strangler{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(env!("CARGO_BIN_EXE_strangler"), &copy).expect("copy strangler");
+    let output = Command::new(&copy)
+        .args(["demo", "--fast"])
+        .env("STRANGLER_DEMO_NO_BUILD", "1")
+        .output()
+        .expect("the copy runs");
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cargo build -p sample-monolith -p reviews-service"),
+        "{message}"
+    );
+}
+
 fn fixture(name: &str) -> String {
     format!(
         "{}/analyzer/tests/fixtures/{name}",

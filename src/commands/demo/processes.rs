@@ -62,9 +62,15 @@ pub fn find_or_build(repo: Option<&Path>) -> anyhow::Result<Binaries> {
     };
     // The binaries must land next to this executable: same target dir, same profile.
     let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let target_dir = dir
+    let Some(target_dir) = dir
         .parent()
-        .filter(|_| profile == "debug" || profile == "release");
+        .filter(|_| profile == "debug" || profile == "release")
+    else {
+        anyhow::bail!(
+            "sample-monolith or reviews-service is missing next to {}, which is not in a cargo target directory: {fix}, then copy them next to it",
+            exe.display()
+        );
+    };
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .current_dir(repo)
@@ -72,9 +78,7 @@ pub fn find_or_build(repo: Option<&Path>) -> anyhow::Result<Binaries> {
     if profile == "release" {
         cargo.arg("--release");
     }
-    if let Some(target_dir) = target_dir {
-        cargo.arg("--target-dir").arg(target_dir);
-    }
+    cargo.arg("--target-dir").arg(target_dir);
     eprintln!(
         "building sample-monolith and reviews-service (once): cargo build{} -p sample-monolith -p reviews-service",
         if profile == "release" {
