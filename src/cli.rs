@@ -103,9 +103,15 @@ pub enum Command {
     /// Run the whole journey on the bundled sample monolith, from analysis to full cutover.
     #[command(
         long_about = "Run the whole strangler journey on the bundled movie-booking \
-        monolith: start it, analyze it, start the extracted reviews service, put the proxy in \
-        front and walk the reviews route from shadow to 100% under live traffic.\n\n\
-        Example:\n  strangler demo --fast"
+        monolith: start it (temp database), analyze it and write the HTML report, start the \
+        extracted reviews service with a copy of its data, put the proxy in front and walk the \
+        reviews routes from shadow through 5%, 25%, 50% to 100% under live traffic of simulated \
+        users, showing requests/s, errors, p99 per side, the shadow match rate and the weight. \
+        Exits 0 only if no client request failed. Ctrl-c stops everything. Run it inside a clone \
+        of the strangler repository (it analyzes sample-monolith/ and builds the services when \
+        they are missing).\n\n\
+        Example:\n  strangler demo --fast\n  strangler demo --duration 5m --keep --json demo.json\n  \
+        strangler demo --fast --kill-candidate-at 25"
     )]
     Demo(DemoArgs),
 }
@@ -458,4 +464,33 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 
 /// Arguments of `strangler demo`.
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Traffic time of the whole walk (five steps of equal length), e.g. 60s or 5m.
+    #[arg(long, default_value = "60s", value_parser = parse_interval)]
+    pub duration: std::time::Duration,
+
+    /// Short steps for CI: about 10 s of traffic in all (overrides --duration).
+    #[arg(long)]
+    pub fast: bool,
+
+    /// Keep the run's directory (databases, logs, proxy config, report) instead of removing it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Also write a machine-readable summary (JSON) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Kill the reviews service (SIGKILL) in the middle of this step, to see the proxy fall
+    /// back to the monolith: shadow, 5, 25, 50 or 100.
+    #[arg(long, value_name = "STEP")]
+    pub kill_candidate_at: Option<String>,
+
+    /// Simulated users, each a customer with its own sticky id.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub users: u16,
+
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
