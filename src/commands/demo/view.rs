@@ -310,7 +310,7 @@ impl LiveView {
             )
         } else {
             format!(
-                "step {name}: weight {weight}, {weight}% of the users' reviews requests go to the service"
+                "step {name}: weight {weight}, the service serves the reviews requests of the users the weight picks (about {weight}%, sticky)"
             )
         };
         if self.terminal {
