@@ -20,7 +20,7 @@ echo "lab 1: checking the monolith at $url"
 
 # 1. It runs: /healthz answers within 10 seconds (it may still be starting).
 wait_http "$url/healthz" "${CHECK_WAIT_SECONDS:-10}" ||
-  fail "nothing answers at $url/healthz within ${CHECK_WAIT_SECONDS:-10} s: is sample-monolith running, and on that port? (start it with \`target/release/sample-monolith --addr 127.0.0.1:3000 --db /tmp/cinema.db\`)"
+  fail "nothing answers at $url/healthz within ${CHECK_WAIT_SECONDS:-10} s: is sample-monolith running, and on that port? (start it with \`target/release/sample-monolith --addr ${url#http://} --db /tmp/cinema.db\`)"
 code=$(http_get "$url/healthz" "$work/health.json")
 json_flat "$work/health.json" >"$work/health" 2>/dev/null || fail "$url/healthz did not answer JSON: is this the sample monolith?"
 [ "$(jget "$work/health" .status)" = ok ] && [ "$(jget "$work/health" .database)" = ok ] ||
