@@ -441,12 +441,10 @@ impl Assembler<'_> {
                 continue;
             }
             let on_type = match receiver {
-                Resolution::Item(type_item) => {
-                    self.scopes.methods.get(&(type_item, call.name.clone()))
-                }
+                Resolution::Item(type_item) => self.scopes.method(type_item, &call.name),
                 _ => None,
             };
-            if let Some(&target) = on_type {
+            if let Some(target) = on_type {
                 item.references.push(Reference {
                     target: self.ids[target].clone(),
                     kind: ReferenceKind::MethodCall,

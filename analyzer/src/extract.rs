@@ -4,7 +4,7 @@
 //! Why a single pass: parsing dominates the cost of the whole model, and walking the tree once
 //! keeps the model build close to the cost of a bare parse.
 
-use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -15,50 +15,86 @@ use crate::facts::{
     FileFacts, LocatedDeclaration, ModDeclaration, RawItem, RawMethodCall, RawModule, RawOwner,
     RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
 };
+use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{ItemKind, SqlDialect};
 use crate::{diesel, routes, sql};
 
 /// Calls and methods whose string argument is SQL.
-const QUERY_FUNCTIONS: [&str; 30] = [
-    "query",
-    "query_as",
-    "query_scalar",
-    "query_with",
-    "query_as_with",
-    "query_scalar_with",
-    "execute",
-    "execute_batch",
-    "batch_execute",
-    "prepare",
-    "prepare_cached",
-    "query_row",
-    "query_map",
-    "query_one",
-    "query_opt",
-    "query_raw",
-    "query_and_then",
-    "sql_query",
-    "simple_query",
-    "exec",
-    "exec_drop",
-    "exec_first",
-    "exec_map",
-    "query_first",
-    "query_drop",
-    "raw_sql",
-    "execute_unprepared",
-    "from_sql_and_values",
-    "prepare_typed",
-    "copy_in",
-];
+fn is_query_function(name: &str) -> bool {
+    matches!(
+        name,
+        "query"
+            | "query_as"
+            | "query_scalar"
+            | "query_with"
+            | "query_as_with"
+            | "query_scalar_with"
+            | "execute"
+            | "execute_batch"
+            | "batch_execute"
+            | "prepare"
+            | "prepare_cached"
+            | "query_row"
+            | "query_map"
+            | "query_one"
+            | "query_opt"
+            | "query_raw"
+            | "query_and_then"
+            | "sql_query"
+            | "simple_query"
+            | "exec"
+            | "exec_drop"
+            | "exec_first"
+            | "exec_map"
+            | "query_first"
+            | "query_drop"
+            | "raw_sql"
+            | "execute_unprepared"
+            | "from_sql_and_values"
+            | "prepare_typed"
+            | "copy_in"
+    )
+}
 
 /// Names a lone path segment can take that never denote a workspace item: primitives and the
 /// prelude. (`Result` is not here: workspaces often alias it to their own error type.)
-const PRELUDE_NAMES: [&str; 33] = [
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
-    "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "Ok", "Err", "Box",
-    "self", "Default", "Clone", "Copy", "Send", "Sync", "Sized", "ToString",
-];
+fn is_prelude_name(name: &str) -> bool {
+    matches!(
+        name,
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "f32"
+            | "f64"
+            | "bool"
+            | "char"
+            | "str"
+            | "String"
+            | "Vec"
+            | "Option"
+            | "Some"
+            | "None"
+            | "Ok"
+            | "Err"
+            | "Box"
+            | "self"
+            | "Default"
+            | "Clone"
+            | "Copy"
+            | "Send"
+            | "Sync"
+            | "Sized"
+            | "ToString"
+    )
+}
 
 /// sqlx macros whose first string literal is SQL.
 const QUERY_MACROS: [&str; 6] = [
@@ -102,13 +138,59 @@ const EXPRESSION_MACROS: [&str; 8] = [
 ];
 
 /// Diesel functions whose arguments name the table written.
-const DIESEL_WRITES: [&str; 5] = [
-    "insert_into",
-    "update",
-    "delete",
-    "replace_into",
-    "insert_or_ignore_into",
-];
+fn is_diesel_write(name: &str) -> bool {
+    matches!(
+        name,
+        "insert_into" | "update" | "delete" | "replace_into" | "insert_or_ignore_into"
+    )
+}
+
+/// An identifier's text, held on the stack when it is short (nearly always). The visitor looks
+/// at far more names than it keeps, and `Ident::to_string` would allocate for each one.
+pub(crate) struct IdentText {
+    inline: [u8; IdentText::INLINE],
+    len: usize,
+    long: Option<String>,
+}
+
+impl IdentText {
+    const INLINE: usize = 48;
+
+    pub(crate) fn of(ident: &proc_macro2::Ident) -> IdentText {
+        let mut text = IdentText {
+            inline: [0; IdentText::INLINE],
+            len: 0,
+            long: None,
+        };
+        let _ = write!(text, "{ident}");
+        text
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match &self.long {
+            Some(long) => long,
+            // Only whole `&str` pieces are copied in, so the bytes are always valid UTF-8.
+            None => std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Write for IdentText {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        if let Some(long) = &mut self.long {
+            long.push_str(piece);
+        } else if self.len + piece.len() <= IdentText::INLINE {
+            self.inline[self.len..self.len + piece.len()].copy_from_slice(piece.as_bytes());
+            self.len += piece.len();
+        } else {
+            let mut long = String::with_capacity(self.len + piece.len());
+            long.push_str(std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default());
+            long.push_str(piece);
+            self.long = Some(long);
+        }
+        Ok(())
+    }
+}
 
 /// 1-based line of a span.
 pub(crate) fn line_of(span: Span) -> u32 {
@@ -255,13 +337,13 @@ struct Extractor {
     diesel_write_depth: u32,
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
-    consumed_literals: HashSet<(usize, usize)>,
+    consumed_literals: FastSet<(usize, usize)>,
     /// The current body calls a router-building method, so it is worth a route walk.
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
-    local_types: HashMap<String, RawPath>,
+    local_types: FastMap<String, RawPath>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
-    bound_names: HashSet<String>,
+    bound_names: FastSet<String>,
 }
 
 impl Extractor {
@@ -274,11 +356,12 @@ impl Extractor {
             && path.segments.len() == 1
             && let Some(segment) = path.segments.first()
         {
-            let name = segment.ident.to_string();
-            if PRELUDE_NAMES.contains(&name.as_str()) || self.bound_names.contains(&name) {
-                return;
+            let text = IdentText::of(&segment.ident);
+            let name = text.as_str();
+            if !(is_prelude_name(name) || self.bound_names.contains(name)) {
+                let name = name.to_string();
+                self.push_ref(vec![name], kind, line_of(segment.ident.span()));
             }
-            self.push_ref(vec![name], kind, line_of(segment.ident.span()));
             return;
         }
         self.push_ref(path_segments(path), kind, path_line(path));
@@ -384,7 +467,7 @@ impl Extractor {
     }
 
     fn consume_literals(&mut self, expr: &Expr) {
-        struct Literals<'a>(&'a mut HashSet<(usize, usize)>);
+        struct Literals<'a>(&'a mut FastSet<(usize, usize)>);
         impl<'ast> Visit<'ast> for Literals<'_> {
             fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
                 let start = lit.span().start();
@@ -473,9 +556,10 @@ impl Extractor {
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
         self.facts.items[index].owner = self.impl_context.clone();
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        // Functions never nest here (items inside bodies are visited as part of the body), so
+        // the per-body tables are empty on entry and are cleared, keeping their capacity, on
+        // the way out.
         let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
-        let outer_locals = std::mem::take(&mut self.local_types);
-        let outer_bound = std::mem::take(&mut self.bound_names);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
@@ -496,30 +580,31 @@ impl Extractor {
             self.facts.items[index].routes = routes::fragments_in_block(block);
         }
         self.saw_router_method = outer_saw_router_method;
-        self.local_types = outer_locals;
-        self.bound_names = outer_bound;
+        self.local_types.clear();
+        self.bound_names.clear();
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
-        let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
+        let Some(last) = mac.path.segments.last() else {
             return;
         };
         if mac.path.segments.len() > 1 {
             self.push_path(&mac.path, RawRefKind::Value);
         }
-        if QUERY_MACROS.contains(&name.as_str())
+        let text = IdentText::of(&last.ident);
+        let name = text.as_str();
+        let query = QUERY_MACROS.contains(&name);
+        let message = MESSAGE_MACROS.contains(&name);
+        let expression = EXPRESSION_MACROS.contains(&name);
+        if query
             && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
         {
             self.consumed_literals.insert((line as usize, column));
             self.record_sql(&text, line, RawSqlOrigin::QueryCall);
         }
-        let message = MESSAGE_MACROS.contains(&name.as_str());
         // Only macros whose arguments are plain expressions are worth a second parse; the
         // bodies of `quote!`, DSL and generated-code macros would cost as much as the file.
-        if !(message
-            || EXPRESSION_MACROS.contains(&name.as_str())
-            || QUERY_MACROS.contains(&name.as_str()))
-        {
+        if !(message || expression || query) {
             return;
         }
         if let Ok(parts) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
@@ -822,10 +907,12 @@ impl<'ast> Visit<'ast> for Extractor {
             self.push_path(&path.path, RawRefKind::Call);
             self.visit_path_generics(&path.path);
             if let Some(last) = path.path.segments.last() {
-                if QUERY_FUNCTIONS.iter().any(|name| last.ident == name) {
+                let text = IdentText::of(&last.ident);
+                let query = is_query_function(text.as_str());
+                diesel_write = is_diesel_write(text.as_str());
+                if query {
                     self.record_query_argument(&node.args);
                 }
-                diesel_write = DIESEL_WRITES.iter().any(|name| last.ident == name);
             }
         } else {
             self.visit_expr(&node.func);
@@ -842,15 +929,15 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        let name = node.method.to_string();
-        let is_query = QUERY_FUNCTIONS.contains(&name.as_str());
-        let is_router = routes::is_router_method(&name);
+        let text = IdentText::of(&node.method);
+        let is_query = is_query_function(text.as_str());
+        let is_router = routes::is_router_method(text.as_str());
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
             self.facts.items[owner].method_calls.push(RawMethodCall {
-                name,
+                name: text.as_str().to_string(),
                 line: line_of(node.method.span()),
                 on_self,
                 receiver_type,
@@ -915,10 +1002,13 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_pat_ident(&mut self, node: &'ast syn::PatIdent) {
         if self.in_function {
-            let name = node.ident.to_string();
+            let text = IdentText::of(&node.ident);
+            let name = text.as_str();
             // `None`, `Empty`: unit variants and consts in patterns, not bindings.
-            if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
-                self.bound_names.insert(name);
+            if name.starts_with(|c: char| c.is_lowercase() || c == '_')
+                && !self.bound_names.contains(name)
+            {
+                self.bound_names.insert(name.to_string());
             }
         }
         visit::visit_pat_ident(self, node);
@@ -957,11 +1047,15 @@ impl<'ast> Visit<'ast> for Extractor {
         if self.message_macro_depth > 0 {
             return;
         }
+        let text = literal.value();
+        // Most literals are not SQL; the keyword test is cheaper than the span lookup.
+        if !sql::starts_with_statement_keyword(&text) {
+            return;
+        }
         let start = literal.span().start();
         if self.consumed_literals.contains(&(start.line, start.column)) {
             return;
         }
-        let text = literal.value();
         if sql::is_whole_sql(&text, self.dialect) {
             self.record_sql(&text, line_of(literal.span()), RawSqlOrigin::Literal);
         }
@@ -976,19 +1070,30 @@ impl Extractor {
     /// The type an expression evaluates to, when the code states it plainly.
     fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
         match expr {
-            Expr::Path(p) if p.path.segments.len() == 1 => self
-                .local_types
-                .get(&p.path.segments[0].ident.to_string())
-                .cloned(),
+            Expr::Path(p) if p.path.segments.len() == 1 => {
+                if self.local_types.is_empty() {
+                    return None;
+                }
+                self.local_types
+                    .get(IdentText::of(&p.path.segments[0].ident).as_str())
+                    .cloned()
+            }
             Expr::Struct(s) => Some(path_segments(&s.path)),
             Expr::Call(call) => match call.func.as_ref() {
                 // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
                 Expr::Path(p) if p.path.segments.len() >= 2 => {
-                    let segments = path_segments(&p.path);
-                    let type_segment = &segments[segments.len() - 2];
-                    type_segment
+                    let count = p.path.segments.len();
+                    IdentText::of(&p.path.segments[count - 2].ident)
+                        .as_str()
                         .starts_with(|c: char| c.is_uppercase())
-                        .then(|| segments[..segments.len() - 1].to_vec())
+                        .then(|| {
+                            p.path
+                                .segments
+                                .iter()
+                                .take(count - 1)
+                                .map(|s| s.ident.to_string())
+                                .collect()
+                        })
                 }
                 _ => None,
             },
@@ -997,7 +1102,7 @@ impl Extractor {
             Expr::Try(t) => self.type_of_expr(&t.expr),
             Expr::Await(a) => self.type_of_expr(&a.base),
             Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "unwrap" | "expect" | "clone") =>
+                if m.method == "unwrap" || m.method == "expect" || m.method == "clone" =>
             {
                 self.type_of_expr(&m.receiver)
             }
@@ -1027,24 +1132,40 @@ fn type_path_of(ty: &syn::Type) -> Option<RawPath> {
 /// Deepest bracket nesting in a source text, a cheap guard against inputs that would exhaust
 /// the parser's stack.
 pub(crate) fn bracket_depth(text: &str) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0usize;
+    // A branch-free table walk: this runs over every byte of every file.
+    const STEP: [i8; 256] = {
+        let mut step = [0i8; 256];
+        step[b'(' as usize] = 1;
+        step[b'[' as usize] = 1;
+        step[b'{' as usize] = 1;
+        step[b')' as usize] = -1;
+        step[b']' as usize] = -1;
+        step[b'}' as usize] = -1;
+        step
+    };
+    let mut depth = 0i64;
+    let mut deepest = 0i64;
     for byte in text.bytes() {
-        match byte {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+        // A closing bracket at depth 0 stays at 0 (stray closers do not hide later nesting).
+        depth = (depth + i64::from(STEP[usize::from(byte)])).max(0);
+        deepest = deepest.max(depth);
     }
-    deepest
+    usize::try_from(deepest).unwrap_or(usize::MAX)
 }
 
 /// Parses one file's text into facts. Never panics on any input; problems become entries of
 /// `FileFacts::problems`.
 pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
+    let facts = extract_file_spans(text, dialect, max_nesting);
+    // proc-macro2 keeps a copy of every parsed text, with its line table, for the lifetime of
+    // the thread so that spans can be located. Facts hold lines, never spans, so once a file
+    // is done its entry can go: this keeps memory flat over a large tree and the span lookups
+    // of the next file short.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts
+}
+
+fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
     let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
     let mut facts = FileFacts {
         lines,
@@ -1080,10 +1201,10 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         impl_context: None,
         diesel_write_depth: 0,
         message_macro_depth: 0,
-        consumed_literals: HashSet::new(),
+        consumed_literals: FastSet::default(),
         saw_router_method: false,
-        local_types: HashMap::new(),
-        bound_names: HashSet::new(),
+        local_types: FastMap::default(),
+        bound_names: FastSet::default(),
     };
     for item in &file.items {
         extractor.visit_item(item);

@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token};
 
-use crate::extract::line_of;
+use crate::extract::{IdentText, line_of};
 use crate::facts::{RawPath, RawRouteFragment, RouteAttribute};
 use crate::model::Framework;
 
@@ -45,10 +45,12 @@ pub(crate) fn is_router_method(name: &str) -> bool {
 pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
     let mut found = Vec::new();
     for attr in attrs {
-        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
+        let Some(last) = attr.path().segments.last() else {
             continue;
         };
-        let is_method = HTTP_METHODS.contains(&name.as_str()) && name != "any";
+        let text = IdentText::of(&last.ident);
+        let name = text.as_str();
+        let is_method = HTTP_METHODS.contains(&name) && name != "any";
         if !is_method && name != "route" {
             continue;
         }
@@ -150,7 +152,7 @@ fn chain_builds_routes(expr: &Expr) -> bool {
     let mut current = unwrap(expr);
     let mut steps = 0;
     while let Expr::MethodCall(call) = current {
-        if ROUTER_METHODS.contains(&call.method.to_string().as_str()) {
+        if is_router_method(IdentText::of(&call.method).as_str()) {
             return true;
         }
         current = unwrap(&call.receiver);
@@ -470,7 +472,7 @@ impl<'ast> Visit<'ast> for ChainFinder<'ast> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        if ROUTER_METHODS.contains(&node.method.to_string().as_str()) {
+        if is_router_method(IdentText::of(&node.method).as_str()) {
             // A maximal chain: its receivers are part of it, its arguments are evaluated by it.
             return;
         }
