@@ -192,6 +192,22 @@ impl std::fmt::Write for IdentText {
     }
 }
 
+/// The elements of a punctuated list. (`Punctuated::iter`, `first` and `last` box their
+/// iterator, one allocation per call; the visitor calls them on every path it meets.)
+pub(crate) fn each<T, P>(list: &Punctuated<T, P>) -> impl DoubleEndedIterator<Item = &T> {
+    list.pairs().map(syn::punctuated::Pair::into_value)
+}
+
+/// The first element of a punctuated list, without [`Punctuated::first`]'s allocation.
+pub(crate) fn first<T, P>(list: &Punctuated<T, P>) -> Option<&T> {
+    list.get(0)
+}
+
+/// The last element of a punctuated list, without [`Punctuated::last`]'s allocation.
+pub(crate) fn last<T, P>(list: &Punctuated<T, P>) -> Option<&T> {
+    list.len().checked_sub(1).and_then(|index| list.get(index))
+}
+
 /// 1-based line of a span.
 pub(crate) fn line_of(span: Span) -> u32 {
     u32::try_from(span.start().line).unwrap_or(u32::MAX)
@@ -204,7 +220,7 @@ fn end_line_of(span: Span) -> u32 {
 /// Line of a path's first token. (`Spanned::span` would print the path back into tokens to
 /// join their spans, which costs as much as parsing it did.)
 pub(crate) fn path_line(path: &syn::Path) -> u32 {
-    let span = match (&path.leading_colon, path.segments.first()) {
+    let span = match (&path.leading_colon, first(&path.segments)) {
         (Some(colon), _) => colon.spans[0],
         (None, Some(segment)) => segment.ident.span(),
         (None, None) => return 0,
@@ -223,7 +239,7 @@ fn fields_end(fields: &syn::Fields, semi: Option<&Token![;]>) -> Span {
 }
 
 fn path_segments(path: &syn::Path) -> RawPath {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
+    each(&path.segments).map(|s| s.ident.to_string()).collect()
 }
 
 fn is_public(visibility: &Visibility) -> bool {
@@ -236,11 +252,7 @@ fn is_test_only(attrs: &[Attribute]) -> bool {
         if attr.path().is_ident("test") {
             return true;
         }
-        if attr
-            .path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "test")
+        if last(&attr.path().segments).is_some_and(|s| s.ident == "test")
         {
             return true;
         }
@@ -287,7 +299,7 @@ pub(crate) fn sql_text_of(expr: &Expr) -> Option<(String, u32)> {
                 .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
                 .ok()?;
             let mut text = String::new();
-            for part in &parts {
+            for part in each(&parts) {
                 match part {
                     Expr::Lit(ExprLit {
                         lit: Lit::Str(s), ..
@@ -354,7 +366,7 @@ impl Extractor {
     fn push_path(&mut self, path: &syn::Path, kind: RawRefKind) {
         if path.leading_colon.is_none()
             && path.segments.len() == 1
-            && let Some(segment) = path.segments.first()
+            && let Some(segment) = first(&path.segments)
         {
             let text = IdentText::of(&segment.ident);
             let name = text.as_str();
@@ -457,7 +469,7 @@ impl Extractor {
     }
 
     fn record_query_argument(&mut self, args: &Punctuated<Expr, Token![,]>) {
-        for arg in args {
+        for arg in each(args) {
             if let Some((text, line)) = sql_text_of(arg) {
                 self.consume_literals(arg);
                 self.record_sql(&text, line, RawSqlOrigin::QueryCall);
@@ -477,7 +489,7 @@ impl Extractor {
                 if let Ok(parts) =
                     mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
                 {
-                    for part in &parts {
+                    for part in each(&parts) {
                         self.visit_expr(part);
                     }
                 }
@@ -521,7 +533,7 @@ impl Extractor {
                 }
             }
             UseTree::Group(g) => {
-                for tree in &g.items {
+                for tree in each(&g.items) {
                     self.add_use_tree(tree, prefix, line);
                 }
             }
@@ -560,7 +572,7 @@ impl Extractor {
         // the per-body tables are empty on entry and are cleared, keeping their capacity, on
         // the way out.
         let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
-        for input in &sig.inputs {
+        for input in each(&sig.inputs) {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
                 && let Some(path) = type_path_of(&typed.ty)
@@ -585,7 +597,7 @@ impl Extractor {
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
-        let Some(last) = mac.path.segments.last() else {
+        let Some(last) = last(&mac.path.segments) else {
             return;
         };
         if mac.path.segments.len() > 1 {
@@ -611,7 +623,7 @@ impl Extractor {
             if message {
                 self.message_macro_depth += 1;
             }
-            for part in &parts {
+            for part in each(&parts) {
                 self.visit_expr(part);
             }
             if message {
@@ -698,7 +710,7 @@ impl<'ast> Visit<'ast> for Extractor {
         );
         self.within_item(index, false, |this| {
             this.visit_generics(&node.generics);
-            for bound in &node.supertraits {
+            for bound in each(&node.supertraits) {
                 this.visit_type_param_bound(bound);
             }
         });
@@ -762,7 +774,7 @@ impl<'ast> Visit<'ast> for Extractor {
             is_public(&node.vis),
         );
         self.facts.items[index].variants =
-            node.variants.iter().map(|v| v.ident.to_string()).collect();
+            each(&node.variants).map(|v| v.ident.to_string()).collect();
         self.within_item(index, false, |this| visit::visit_item_enum(this, node));
     }
 
@@ -886,7 +898,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_item_macro(&mut self, node: &'ast syn::ItemMacro) {
-        let name = node.mac.path.segments.last().map(|s| s.ident.to_string());
+        let name = last(&node.mac.path.segments).map(|s| s.ident.to_string());
         match name.as_deref() {
             Some("table") => self
                 .facts
@@ -906,7 +918,7 @@ impl<'ast> Visit<'ast> for Extractor {
         if let Expr::Path(path) = node.func.as_ref() {
             self.push_path(&path.path, RawRefKind::Call);
             self.visit_path_generics(&path.path);
-            if let Some(last) = path.path.segments.last() {
+            if let Some(last) = last(&path.path.segments) {
                 let text = IdentText::of(&last.ident);
                 let query = is_query_function(text.as_str());
                 diesel_write = is_diesel_write(text.as_str());
@@ -920,7 +932,7 @@ impl<'ast> Visit<'ast> for Extractor {
         if diesel_write {
             self.diesel_write_depth += 1;
         }
-        for arg in &node.args {
+        for arg in each(&node.args) {
             self.visit_expr(arg);
         }
         if diesel_write {
@@ -965,7 +977,7 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
         self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
-        for field in &node.fields {
+        for field in each(&node.fields) {
             self.visit_expr(&field.expr);
         }
         if let Some(rest) = &node.rest {
@@ -988,14 +1000,14 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
         self.push_path(&node.path, RawRefKind::Type);
-        for elem in &node.elems {
+        for elem in each(&node.elems) {
             self.visit_pat(elem);
         }
     }
 
     fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
         self.push_path(&node.path, RawRefKind::Type);
-        for field in &node.fields {
+        for field in each(&node.fields) {
             self.visit_pat(&field.pat);
         }
     }
@@ -1047,15 +1059,13 @@ impl<'ast> Visit<'ast> for Extractor {
         if self.message_macro_depth > 0 {
             return;
         }
+        if !self.consumed_literals.is_empty() {
+            let start = literal.span().start();
+            if self.consumed_literals.contains(&(start.line, start.column)) {
+                return;
+            }
+        }
         let text = literal.value();
-        // Most literals are not SQL; the keyword test is cheaper than the span lookup.
-        if !sql::starts_with_statement_keyword(&text) {
-            return;
-        }
-        let start = literal.span().start();
-        if self.consumed_literals.contains(&(start.line, start.column)) {
-            return;
-        }
         if sql::is_whole_sql(&text, self.dialect) {
             self.record_sql(&text, line_of(literal.span()), RawSqlOrigin::Literal);
         }
@@ -1087,9 +1097,7 @@ impl Extractor {
                         .as_str()
                         .starts_with(|c: char| c.is_uppercase())
                         .then(|| {
-                            p.path
-                                .segments
-                                .iter()
+                            each(&p.path.segments)
                                 .take(count - 1)
                                 .map(|s| s.ident.to_string())
                                 .collect()
@@ -1112,7 +1120,7 @@ impl Extractor {
 
     /// Visits the generic arguments of a path (`Json<Review>`, `Vec::<Movie>::new`).
     fn visit_path_generics(&mut self, path: &syn::Path) {
-        for segment in &path.segments {
+        for segment in each(&path.segments) {
             self.visit_path_arguments(&segment.arguments);
         }
     }
@@ -1192,6 +1200,17 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         }
     };
     facts.parsed = true;
+    // Items are large; growing their vector by doubling copies them over and over.
+    let estimate: usize = file
+        .items
+        .iter()
+        .map(|item| match item {
+            syn::Item::Impl(block) => block.items.len(),
+            syn::Item::Trait(definition) => definition.items.len() + 1,
+            _ => 1,
+        })
+        .sum();
+    facts.items.reserve(estimate);
     let mut extractor = Extractor {
         facts,
         dialect,

@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token};
 
-use crate::extract::{IdentText, line_of};
+use crate::extract::{IdentText, each, first, last, line_of};
 use crate::facts::{RawPath, RawRouteFragment, RouteAttribute};
 use crate::model::Framework;
 
@@ -45,7 +45,7 @@ pub(crate) fn is_router_method(name: &str) -> bool {
 pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
     let mut found = Vec::new();
     for attr in attrs {
-        let Some(last) = attr.path().segments.last() else {
+        let Some(last) = last(&attr.path().segments) else {
             continue;
         };
         let text = IdentText::of(&last.ident);
@@ -57,7 +57,7 @@ pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
         let Ok(args) = attr.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
             continue;
         };
-        let Some(path) = args.first().and_then(string_literal) else {
+        let Some(path) = first(&args).and_then(string_literal) else {
             continue;
         };
         let line = line_of(attr.span());
@@ -69,7 +69,7 @@ pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
             });
             continue;
         }
-        for arg in args.iter().skip(1) {
+        for arg in each(&args).skip(1) {
             if let Expr::Assign(assign) = arg
                 && matches!(assign.left.as_ref(), Expr::Path(p) if p.path.is_ident("method"))
                 && let Some(method) = string_literal(&assign.right)
@@ -98,13 +98,7 @@ fn string_literal(expr: &Expr) -> Option<String> {
 
 fn path_of(expr: &Expr) -> Option<RawPath> {
     match expr {
-        Expr::Path(p) => Some(
-            p.path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect(),
-        ),
+        Expr::Path(p) => Some(each(&p.path.segments).map(|s| s.ident.to_string()).collect()),
         Expr::Reference(r) => path_of(&r.expr),
         Expr::Paren(p) => path_of(&p.expr),
         Expr::Group(g) => path_of(&g.expr),
@@ -114,7 +108,7 @@ fn path_of(expr: &Expr) -> Option<RawPath> {
 
 fn last_segment(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Path(p) => last(&p.path.segments).map(|s| s.ident.to_string()),
         _ => None,
     }
 }
@@ -200,9 +194,7 @@ impl Evaluator<'_> {
                 Some("scope") => Chain {
                     prefix: join_paths(
                         prefix,
-                        &call
-                            .args
-                            .first()
+                        &first(&call.args)
                             .and_then(string_literal)
                             .unwrap_or_default(),
                     ),
@@ -212,9 +204,7 @@ impl Evaluator<'_> {
                     prefix: prefix.to_string(),
                     resource: Some(join_paths(
                         prefix,
-                        &call
-                            .args
-                            .first()
+                        &first(&call.args)
                             .and_then(string_literal)
                             .unwrap_or_default(),
                     )),
@@ -230,7 +220,7 @@ impl Evaluator<'_> {
     fn method(&mut self, call: &syn::ExprMethodCall, chain: Chain) -> Chain {
         let name = call.method.to_string();
         let line = line_of(call.method.span());
-        let args: Vec<&Expr> = call.args.iter().collect();
+        let args: Vec<&Expr> = each(&call.args).collect();
         match (name.as_str(), args.as_slice()) {
             ("route", [path, router]) => {
                 if let Some(path) = string_literal(path) {
@@ -273,9 +263,7 @@ impl Evaluator<'_> {
                         for target in targets {
                             self.fragments.push(RawRouteFragment::Include {
                                 prefix: prefix.clone(),
-                                target: target
-                                    .segments
-                                    .iter()
+                                target: each(&target.segments)
                                     .map(|s| s.ident.to_string())
                                     .collect(),
                                 line,
@@ -341,7 +329,7 @@ impl Evaluator<'_> {
                 let Some(name) = last_segment(&call.func) else {
                     return;
                 };
-                let args: Vec<&Expr> = call.args.iter().collect();
+                let args: Vec<&Expr> = each(&call.args).collect();
                 if HTTP_METHODS.contains(&name.as_str()) {
                     if let [handler] = args.as_slice() {
                         self.push_route(
@@ -382,7 +370,7 @@ impl Evaluator<'_> {
                     && let Expr::Call(inner) = unwrap(&call.receiver)
                     && inner.args.is_empty()
                     && let Some(method) = last_segment(&inner.func)
-                    && let Some(handler) = call.args.first()
+                    && let Some(handler) = first(&call.args)
                 {
                     let method = if HTTP_METHODS.contains(&method.as_str()) {
                         method.to_uppercase()
@@ -394,7 +382,7 @@ impl Evaluator<'_> {
                 }
                 self.method_router(&call.receiver, path, line, framework);
                 if HTTP_METHODS.contains(&name.as_str())
-                    && let Some(handler) = call.args.first()
+                    && let Some(handler) = first(&call.args)
                 {
                     self.push_route(
                         &name.to_uppercase(),
