@@ -2,6 +2,7 @@
 //! place files in modules, build scopes, resolve, then assemble items, routes and tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -299,40 +300,61 @@ fn item_ids(
     facts: &[FileFacts],
     scopes: &Scopes,
 ) -> Vec<ItemId> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    scopes
+    let mut ids: Vec<ItemId> = scopes
         .items
         .iter()
         .map(|entry| {
             let module = &scopes.modules[entry.module];
-            let mut id = crates
+            let crate_name = crates
                 .get(places[entry.file].crate_index)
-                .map_or_else(|| "crate".to_string(), |c| c.name.clone());
+                .map_or("crate", |c| c.name.as_str());
+            let mut id = String::with_capacity(64);
+            id.push_str(crate_name);
             for part in &module.path {
                 id.push_str("::");
                 id.push_str(part);
             }
             let raw = &facts[entry.file].items[entry.raw];
             if let Some(owner) = &raw.owner {
-                let self_name = owner.self_type.last().cloned().unwrap_or_default();
-                match (&owner.trait_path, owner.in_trait) {
-                    (Some(trait_path), _) => {
-                        let trait_name = trait_path.last().cloned().unwrap_or_default();
-                        id.push_str(&format!("::<{self_name} as {trait_name}>"));
+                let self_name = owner.self_type.last().map_or("", String::as_str);
+                match &owner.trait_path {
+                    Some(trait_path) => {
+                        let trait_name = trait_path.last().map_or("", String::as_str);
+                        id.push_str("::<");
+                        id.push_str(self_name);
+                        id.push_str(" as ");
+                        id.push_str(trait_name);
+                        id.push('>');
                     }
-                    _ => id.push_str(&format!("::{self_name}")),
+                    None => {
+                        id.push_str("::");
+                        id.push_str(self_name);
+                    }
                 }
             }
             id.push_str("::");
             id.push_str(&entry.name);
-            let count = seen.entry(id.clone()).or_default();
-            *count += 1;
-            if *count > 1 {
-                id.push_str(&format!("#{count}"));
-            }
             id
         })
-        .collect()
+        .collect();
+    // Equal ids side by side, each run in item (source) order: the second and later of a run
+    // get their rank as a suffix.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by(|&a, &b| ids[a].cmp(&ids[b]).then(a.cmp(&b)));
+    let mut suffixes = Vec::new();
+    let mut rank = 1;
+    for pair in order.windows(2) {
+        if ids[pair[0]] == ids[pair[1]] {
+            rank += 1;
+            suffixes.push((pair[1], rank));
+        } else {
+            rank = 1;
+        }
+    }
+    for (index, rank) in suffixes {
+        let _ = write!(ids[index], "#{rank}");
+    }
+    ids
 }
 
 /// Read-only state shared by the assembly of items, files and routes.
@@ -375,9 +397,8 @@ impl Assembler<'_> {
     fn item(&self, index: ItemIndex) -> Item {
         let entry = &self.scopes.items[index];
         let raw = &self.facts[entry.file].items[entry.raw];
-        let id = self.ids[index].clone();
         let mut item = Item {
-            id: id.clone(),
+            id: self.ids[index].clone(),
             name: raw.name.clone(),
             kind: raw.kind,
             file: self.files[entry.file].clone(),

@@ -20,79 +20,79 @@ use crate::model::{ItemKind, SqlDialect};
 use crate::{diesel, routes, sql};
 
 /// Calls and methods whose string argument is SQL.
-fn is_query_function(name: &str) -> bool {
+fn is_query_function(name: &[u8]) -> bool {
     matches!(
         name,
-        "query"
-            | "query_as"
-            | "query_scalar"
-            | "query_with"
-            | "query_as_with"
-            | "query_scalar_with"
-            | "execute"
-            | "execute_batch"
-            | "batch_execute"
-            | "prepare"
-            | "prepare_cached"
-            | "query_row"
-            | "query_map"
-            | "query_one"
-            | "query_opt"
-            | "query_raw"
-            | "query_and_then"
-            | "sql_query"
-            | "simple_query"
-            | "exec"
-            | "exec_drop"
-            | "exec_first"
-            | "exec_map"
-            | "query_first"
-            | "query_drop"
-            | "raw_sql"
-            | "execute_unprepared"
-            | "from_sql_and_values"
-            | "prepare_typed"
-            | "copy_in"
+        b"query"
+            | b"query_as"
+            | b"query_scalar"
+            | b"query_with"
+            | b"query_as_with"
+            | b"query_scalar_with"
+            | b"execute"
+            | b"execute_batch"
+            | b"batch_execute"
+            | b"prepare"
+            | b"prepare_cached"
+            | b"query_row"
+            | b"query_map"
+            | b"query_one"
+            | b"query_opt"
+            | b"query_raw"
+            | b"query_and_then"
+            | b"sql_query"
+            | b"simple_query"
+            | b"exec"
+            | b"exec_drop"
+            | b"exec_first"
+            | b"exec_map"
+            | b"query_first"
+            | b"query_drop"
+            | b"raw_sql"
+            | b"execute_unprepared"
+            | b"from_sql_and_values"
+            | b"prepare_typed"
+            | b"copy_in"
     )
 }
 
 /// Names a lone path segment can take that never denote a workspace item: primitives and the
 /// prelude. (`Result` is not here: workspaces often alias it to their own error type.)
-fn is_prelude_name(name: &str) -> bool {
+fn is_prelude_name(name: &[u8]) -> bool {
     matches!(
         name,
-        "i8" | "i16"
-            | "i32"
-            | "i64"
-            | "i128"
-            | "isize"
-            | "u8"
-            | "u16"
-            | "u32"
-            | "u64"
-            | "u128"
-            | "usize"
-            | "f32"
-            | "f64"
-            | "bool"
-            | "char"
-            | "str"
-            | "String"
-            | "Vec"
-            | "Option"
-            | "Some"
-            | "None"
-            | "Ok"
-            | "Err"
-            | "Box"
-            | "self"
-            | "Default"
-            | "Clone"
-            | "Copy"
-            | "Send"
-            | "Sync"
-            | "Sized"
-            | "ToString"
+        b"i8" | b"i16"
+            | b"i32"
+            | b"i64"
+            | b"i128"
+            | b"isize"
+            | b"u8"
+            | b"u16"
+            | b"u32"
+            | b"u64"
+            | b"u128"
+            | b"usize"
+            | b"f32"
+            | b"f64"
+            | b"bool"
+            | b"char"
+            | b"str"
+            | b"String"
+            | b"Vec"
+            | b"Option"
+            | b"Some"
+            | b"None"
+            | b"Ok"
+            | b"Err"
+            | b"Box"
+            | b"self"
+            | b"Default"
+            | b"Clone"
+            | b"Copy"
+            | b"Send"
+            | b"Sync"
+            | b"Sized"
+            | b"ToString"
     )
 }
 
@@ -138,10 +138,10 @@ const EXPRESSION_MACROS: [&str; 8] = [
 ];
 
 /// Diesel functions whose arguments name the table written.
-fn is_diesel_write(name: &str) -> bool {
+fn is_diesel_write(name: &[u8]) -> bool {
     matches!(
         name,
-        "insert_into" | "update" | "delete" | "replace_into" | "insert_or_ignore_into"
+        b"insert_into" | b"update" | b"delete" | b"replace_into" | b"insert_or_ignore_into"
     )
 }
 
@@ -164,6 +164,33 @@ impl IdentText {
         };
         let _ = write!(text, "{ident}");
         text
+    }
+
+    /// The bytes of the name: enough to compare it, without the UTF-8 check of `as_str`.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match &self.long {
+            Some(long) => long.as_bytes(),
+            None => &self.inline[..self.len],
+        }
+    }
+
+    /// Whether the name starts with a lower-case letter or `_` (a binding, not a type or a
+    /// variant by convention).
+    pub(crate) fn starts_lowercase(&self) -> bool {
+        match self.as_bytes().first() {
+            Some(byte) if byte.is_ascii() => byte.is_ascii_lowercase() || *byte == b'_',
+            Some(_) => self.as_str().starts_with(char::is_lowercase),
+            None => false,
+        }
+    }
+
+    /// Whether the name starts with an upper-case letter (a type by convention).
+    pub(crate) fn starts_uppercase(&self) -> bool {
+        match self.as_bytes().first() {
+            Some(byte) if byte.is_ascii() => byte.is_ascii_uppercase(),
+            Some(_) => self.as_str().starts_with(char::is_uppercase),
+            None => false,
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -353,9 +380,9 @@ struct Extractor {
     /// The current body calls a router-building method, so it is worth a route walk.
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
-    local_types: FastMap<String, RawPath>,
+    local_types: FastMap<Vec<u8>, RawPath>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
-    bound_names: FastSet<String>,
+    bound_names: FastSet<Vec<u8>>,
 }
 
 impl Extractor {
@@ -369,9 +396,9 @@ impl Extractor {
             && let Some(segment) = first(&path.segments)
         {
             let text = IdentText::of(&segment.ident);
-            let name = text.as_str();
+            let name = text.as_bytes();
             if !(is_prelude_name(name) || self.bound_names.contains(name)) {
-                let name = name.to_string();
+                let name = text.as_str().to_string();
                 self.push_ref(vec![name], kind, line_of(segment.ident.span()));
             }
             return;
@@ -577,7 +604,8 @@ impl Extractor {
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
                 && let Some(path) = type_path_of(&typed.ty)
             {
-                self.local_types.insert(ident.ident.to_string(), path);
+                self.local_types
+                    .insert(ident.ident.to_string().into_bytes(), path);
             }
         }
         self.within_item(index, true, |this| {
@@ -604,10 +632,10 @@ impl Extractor {
             self.push_path(&mac.path, RawRefKind::Value);
         }
         let text = IdentText::of(&last.ident);
-        let name = text.as_str();
-        let query = QUERY_MACROS.contains(&name);
-        let message = MESSAGE_MACROS.contains(&name);
-        let expression = EXPRESSION_MACROS.contains(&name);
+        let name = text.as_bytes();
+        let query = QUERY_MACROS.iter().any(|m| m.as_bytes() == name);
+        let message = MESSAGE_MACROS.iter().any(|m| m.as_bytes() == name);
+        let expression = EXPRESSION_MACROS.iter().any(|m| m.as_bytes() == name);
         if query
             && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
         {
@@ -676,7 +704,6 @@ impl<'ast> Visit<'ast> for Extractor {
         let saved = self.impl_context.replace(RawOwner {
             self_type,
             trait_path,
-            in_trait: false,
         });
         for item in &node.items {
             match item {
@@ -717,7 +744,6 @@ impl<'ast> Visit<'ast> for Extractor {
         let saved = self.impl_context.replace(RawOwner {
             self_type: vec![node.ident.to_string()],
             trait_path: None,
-            in_trait: true,
         });
         for item in &node.items {
             match item {
@@ -920,8 +946,8 @@ impl<'ast> Visit<'ast> for Extractor {
             self.visit_path_generics(&path.path);
             if let Some(last) = last(&path.path.segments) {
                 let text = IdentText::of(&last.ident);
-                let query = is_query_function(text.as_str());
-                diesel_write = is_diesel_write(text.as_str());
+                let query = is_query_function(text.as_bytes());
+                diesel_write = is_diesel_write(text.as_bytes());
                 if query {
                     self.record_query_argument(&node.args);
                 }
@@ -942,8 +968,8 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         let text = IdentText::of(&node.method);
-        let is_query = is_query_function(text.as_str());
-        let is_router = routes::is_router_method(text.as_str());
+        let is_query = is_query_function(text.as_bytes());
+        let is_router = routes::is_router_method(text.as_bytes());
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
@@ -1015,12 +1041,9 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_pat_ident(&mut self, node: &'ast syn::PatIdent) {
         if self.in_function {
             let text = IdentText::of(&node.ident);
-            let name = text.as_str();
             // `None`, `Empty`: unit variants and consts in patterns, not bindings.
-            if name.starts_with(|c: char| c.is_lowercase() || c == '_')
-                && !self.bound_names.contains(name)
-            {
-                self.bound_names.insert(name.to_string());
+            if text.starts_lowercase() && !self.bound_names.contains(text.as_bytes()) {
+                self.bound_names.insert(text.as_bytes().to_vec());
             }
         }
         visit::visit_pat_ident(self, node);
@@ -1041,14 +1064,17 @@ impl<'ast> Visit<'ast> for Extractor {
                     .as_ref()
                     .and_then(|init| self.type_of_expr(&init.expr))
             });
-            let name = ident.ident.to_string();
             match inferred {
                 Some(path) => {
-                    self.local_types.insert(name, path);
+                    self.local_types
+                        .insert(ident.ident.to_string().into_bytes(), path);
                 }
                 None => {
                     // Shadowed by a value of unknown type.
-                    self.local_types.remove(&name);
+                    if !self.local_types.is_empty() {
+                        self.local_types
+                            .remove(IdentText::of(&ident.ident).as_bytes());
+                    }
                 }
             }
         }
@@ -1085,7 +1111,7 @@ impl Extractor {
                     return None;
                 }
                 self.local_types
-                    .get(IdentText::of(&p.path.segments[0].ident).as_str())
+                    .get(IdentText::of(&p.path.segments[0].ident).as_bytes())
                     .cloned()
             }
             Expr::Struct(s) => Some(path_segments(&s.path)),
@@ -1094,8 +1120,7 @@ impl Extractor {
                 Expr::Path(p) if p.path.segments.len() >= 2 => {
                     let count = p.path.segments.len();
                     IdentText::of(&p.path.segments[count - 2].ident)
-                        .as_str()
-                        .starts_with(|c: char| c.is_uppercase())
+                        .starts_uppercase()
                         .then(|| {
                             each(&p.path.segments)
                                 .take(count - 1)
@@ -1180,7 +1205,17 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         modules: vec![RawModule::default()],
         ..FileFacts::default()
     };
-    let depth = bracket_depth(text);
+    // Counting opening brackets is a cheap bound on their nesting (it vectorizes); only a file
+    // with more of them than the limit needs the exact walk.
+    let opening = text
+        .bytes()
+        .filter(|byte| matches!(byte, b'(' | b'[' | b'{'))
+        .count();
+    let depth = if opening > max_nesting {
+        bracket_depth(text)
+    } else {
+        0
+    };
     if depth > max_nesting {
         facts.problems.push((
             None,

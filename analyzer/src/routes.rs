@@ -36,8 +36,8 @@ const HTTP_METHODS: [&str; 10] = [
 ];
 
 /// Whether a method name builds a router; a body calling none of them registers no route.
-pub(crate) fn is_router_method(name: &str) -> bool {
-    ROUTER_METHODS.contains(&name)
+pub(crate) fn is_router_method(name: &[u8]) -> bool {
+    ROUTER_METHODS.iter().any(|method| method.as_bytes() == name)
 }
 
 /// Route attributes on a function: `#[get("/p")]`, `#[actix_web::post("/p")]`,
@@ -146,7 +146,7 @@ fn chain_builds_routes(expr: &Expr) -> bool {
     let mut current = unwrap(expr);
     let mut steps = 0;
     while let Expr::MethodCall(call) = current {
-        if is_router_method(IdentText::of(&call.method).as_str()) {
+        if is_router_method(IdentText::of(&call.method).as_bytes()) {
             return true;
         }
         current = unwrap(&call.receiver);
@@ -460,7 +460,7 @@ impl<'ast> Visit<'ast> for ChainFinder<'ast> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        if is_router_method(IdentText::of(&node.method).as_str()) {
+        if is_router_method(IdentText::of(&node.method).as_bytes()) {
             // A maximal chain: its receivers are part of it, its arguments are evaluated by it.
             return;
         }
