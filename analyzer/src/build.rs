@@ -661,3 +661,52 @@ impl Assembler<'_> {
         files
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items that would share an id (two trait impls' methods of one name, a function defined
+    /// twice under different `cfg`s) get `#2`, `#3` in source order; the first keeps the bare id.
+    #[test]
+    fn colliding_item_ids_are_ranked_in_source_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("src")).expect("src");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"ids\"\nversion = \"0.1.0\"\n",
+        )
+        .expect("manifest");
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub struct A;\n\
+             impl std::fmt::Display for A { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) } }\n\
+             impl std::fmt::Debug for A { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) } }\n\
+             #[cfg(unix)] pub fn run() {}\n\
+             #[cfg(windows)] pub fn run() {}\n\
+             #[cfg(target_os = \"wasi\")] pub fn run() {}\n\
+             pub fn run_2() {}\n",
+        )
+        .expect("lib");
+        let model = build(dir.path(), &ModelOptions::default(), &|_| {}).expect("model");
+        let lines: Vec<(String, u32)> = model
+            .items
+            .values()
+            .map(|item| (item.id.clone(), item.line))
+            .collect();
+        let expected = [
+            ("ids::<A as Debug>::fmt", 3),
+            ("ids::<A as Display>::fmt", 2),
+            ("ids::A", 1),
+            ("ids::run", 4),
+            ("ids::run#2", 5),
+            ("ids::run#3", 6),
+            ("ids::run_2", 7),
+        ];
+        let expected: Vec<(String, u32)> = expected
+            .iter()
+            .map(|(id, line)| ((*id).to_string(), *line))
+            .collect();
+        assert_eq!(lines, expected);
+    }
+}
