@@ -210,16 +210,28 @@ pub(crate) fn build(
         &discovery.sql_files,
         &sql_files,
     );
+    // The facts were allocated file by file on the workers; freeing them there too spreads
+    // the work over the pool instead of leaving it all to this thread.
+    drop(scopes);
+    pool.install(|| facts.into_par_iter().for_each(drop));
+
+    // Items are large: sort their indices by id and move each item once, rather than letting
+    // the map's construction sort the items themselves.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    let items: BTreeMap<ItemId, Item> = order
+        .into_iter()
+        .filter_map(|index| slots[index].take())
+        .map(|item| (item.id.clone(), item))
+        .collect();
 
     diagnostics.sort();
     diagnostics.dedup();
     Ok(CodeModel {
         crates: discovery.crates,
         files,
-        items: items
-            .into_iter()
-            .map(|item| (item.id.clone(), item))
-            .collect(),
+        items,
         routes,
         tables,
         sql_files: discovery.sql_files,
