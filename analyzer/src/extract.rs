@@ -61,7 +61,8 @@ fn is_query_function(name: &[u8]) -> bool {
 fn is_prelude_name(name: &[u8]) -> bool {
     matches!(
         name,
-        b"i8" | b"i16"
+        b"i8"
+            | b"i16"
             | b"i32"
             | b"i64"
             | b"i128"
@@ -279,8 +280,7 @@ fn is_test_only(attrs: &[Attribute]) -> bool {
         if attr.path().is_ident("test") {
             return true;
         }
-        if last(&attr.path().segments).is_some_and(|s| s.ident == "test")
-        {
+        if last(&attr.path().segments).is_some_and(|s| s.ident == "test") {
             return true;
         }
         if !attr.path().is_ident("cfg") {
@@ -636,9 +636,7 @@ impl Extractor {
         let query = QUERY_MACROS.iter().any(|m| m.as_bytes() == name);
         let message = MESSAGE_MACROS.iter().any(|m| m.as_bytes() == name);
         let expression = EXPRESSION_MACROS.iter().any(|m| m.as_bytes() == name);
-        if query
-            && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
-        {
+        if query && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens) {
             self.consumed_literals.insert((line as usize, column));
             self.record_sql(&text, line, RawSqlOrigin::QueryCall);
         }
@@ -1173,7 +1171,8 @@ pub(crate) fn count_lines_and_openings(text: &str) -> (usize, usize) {
         let (mut chunk_newlines, mut chunk_openings) = (0u8, 0u8);
         for &byte in chunk {
             chunk_newlines += u8::from(byte == b'\n');
-            chunk_openings += u8::from(byte == b'(') + u8::from(byte == b'[') + u8::from(byte == b'{');
+            chunk_openings +=
+                u8::from(byte == b'(') + u8::from(byte == b'[') + u8::from(byte == b'{');
         }
         newlines += usize::from(chunk_newlines);
         openings += usize::from(chunk_openings);

@@ -253,7 +253,16 @@ mod text_counts {
 
     #[test]
     fn nesting_walk_matches_a_straightforward_one() {
-        for text in ["", "(", ")(", "{[()]}", "))((", "(()(()))", "}{][", "a(b[c{d}e]f)g"] {
+        for text in [
+            "",
+            "(",
+            ")(",
+            "{[()]}",
+            "))((",
+            "(()(()))",
+            "}{][",
+            "a(b[c{d}e]f)g",
+        ] {
             let mut depth = 0usize;
             let mut deepest = 0usize;
             for c in text.chars() {

@@ -37,7 +37,9 @@ const HTTP_METHODS: [&str; 10] = [
 
 /// Whether a method name builds a router; a body calling none of them registers no route.
 pub(crate) fn is_router_method(name: &[u8]) -> bool {
-    ROUTER_METHODS.iter().any(|method| method.as_bytes() == name)
+    ROUTER_METHODS
+        .iter()
+        .any(|method| method.as_bytes() == name)
 }
 
 /// Route attributes on a function: `#[get("/p")]`, `#[actix_web::post("/p")]`,
@@ -98,7 +100,11 @@ fn string_literal(expr: &Expr) -> Option<String> {
 
 fn path_of(expr: &Expr) -> Option<RawPath> {
     match expr {
-        Expr::Path(p) => Some(each(&p.path.segments).map(|s| s.ident.to_string()).collect()),
+        Expr::Path(p) => Some(
+            each(&p.path.segments)
+                .map(|s| s.ident.to_string())
+                .collect(),
+        ),
         Expr::Reference(r) => path_of(&r.expr),
         Expr::Paren(p) => path_of(&p.expr),
         Expr::Group(g) => path_of(&g.expr),
