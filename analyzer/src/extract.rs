@@ -1181,6 +1181,38 @@ pub(crate) fn count_lines_and_openings(text: &str) -> (usize, usize) {
     (newlines + unterminated, openings)
 }
 
+/// The deepest bracket nesting of a text when it exceeds `limit`, found block by block: a block
+/// whose closing brackets cannot bring the depth below zero changes it by its counts alone, and
+/// cannot exceed the limit unless the depth plus its openings does. Only blocks that fail these
+/// tests are walked byte by byte, and the whole text only when the limit may be exceeded.
+pub(crate) fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for block in text.as_bytes().chunks(64) {
+        let (mut openings, mut closings) = (0u8, 0u8);
+        for &byte in block {
+            openings += u8::from(byte == b'(') + u8::from(byte == b'[') + u8::from(byte == b'{');
+            closings += u8::from(byte == b')') + u8::from(byte == b']') + u8::from(byte == b'}');
+        }
+        let (openings, closings) = (usize::from(openings), usize::from(closings));
+        if depth + openings > limit {
+            let deepest = bracket_depth(text);
+            return (deepest > limit).then_some(deepest);
+        }
+        if depth >= closings {
+            depth = depth + openings - closings;
+        } else {
+            for &byte in block {
+                match byte {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Deepest bracket nesting in a source text, a cheap guard against inputs that would exhaust
 /// the parser's stack.
 pub(crate) fn bracket_depth(text: &str) -> usize {
@@ -1226,9 +1258,9 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         ..FileFacts::default()
     };
     // The count of opening brackets bounds their nesting; only a file with more of them than
-    // the limit needs the exact walk.
+    // the limit needs a closer look.
     let depth = if opening > max_nesting {
-        bracket_depth(text)
+        nesting_beyond(text, max_nesting).unwrap_or(0)
     } else {
         0
     };

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use crate::extract::{bracket_depth, count_lines_and_openings, extract_file};
+use crate::extract::{bracket_depth, count_lines_and_openings, extract_file, nesting_beyond};
 use crate::facts::RawRouteFragment;
 use crate::model::SqlDialect;
 use crate::sql::{analyze, is_whole_sql, split_statements};
@@ -242,6 +242,24 @@ mod text_counts {
             prop_assert_eq!(openings, text.chars().filter(|c| matches!(c, '(' | '[' | '{')).count());
             // The opening count bounds the nesting, which is what lets the exact walk be skipped.
             prop_assert!(bracket_depth(&text) <= openings);
+        }
+
+        #[test]
+        fn blockwise_nesting_check_agrees_with_the_walk(
+            text in "[a-z(\\[{}\\])]{0,700}",
+            limit in 0usize..40,
+        ) {
+            let deepest = bracket_depth(&text);
+            prop_assert_eq!(nesting_beyond(&text, limit), (deepest > limit).then_some(deepest));
+        }
+
+        #[test]
+        fn blockwise_nesting_check_agrees_on_deep_text(
+            text in "([(\\[{a]{0,150}[)\\]}a]{0,150}){1,4}",
+            limit in 0usize..300,
+        ) {
+            let deepest = bracket_depth(&text);
+            prop_assert_eq!(nesting_beyond(&text, limit), (deepest > limit).then_some(deepest));
         }
 
         #[test]
