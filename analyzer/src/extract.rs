@@ -1244,7 +1244,8 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
     // proc-macro2 keeps a copy of every parsed text, with its line table, for the lifetime of
     // the thread so that spans can be located. Facts hold lines, never spans, so once a file
     // is done its entry can go: this keeps memory flat over a large tree and the span lookups
-    // of the next file short.
+    // of the next file short. Files are extracted on the model's own worker pool, so no
+    // caller's spans live on this thread.
     proc_macro2::extra::invalidate_current_thread_spans();
     facts
 }
