@@ -47,8 +47,8 @@ instructions() {
 
 if [ -n "$CALLGRIND" ]; then
   echo "instructions (callgrind), tree $TREE"
-  bare=$(instructions parse "$BIN" parse "$TREE" | awk '{s += $2} END {print s}')
-  one=$(instructions one "$BIN" model "$TREE" 1 | awk '{s += $2} END {print s}')
+  bare=$(instructions parse "$BIN" parse "$TREE" | awk '{s += $2} END {printf "%.0f", s}')
+  one=$(instructions one "$BIN" model "$TREE" 1 | awk '{s += $2} END {printf "%.0f", s}')
   echo "  bare syn::parse_file, 1 thread: $bare"
   echo "  build_model, 1 thread:          $one ($(awk -v a="$one" -v b="$bare" 'BEGIN {printf "%.3fx", a / b}'))"
   instructions two "$BIN" model "$TREE" 2 >"$WORK/two.txt"
@@ -58,7 +58,7 @@ if [ -n "$CALLGRIND" ]; then
     $1 != "01" { if ($2 > busiest) busiest = $2; workers += $2 }
     END {
       path = serial + busiest
-      printf "  build_model, 2 threads:         %d in all; caller %d + busiest worker %d = %d on the critical path (%.3fx the bare parse)\n", serial + workers, serial, busiest, path, path / bare
+      printf "  build_model, 2 threads:         %.0f in all; caller %.0f + busiest worker %.0f = %.0f on the critical path (%.3fx the bare parse)\n", serial + workers, serial, busiest, path, path / bare
     }' "$WORK/two.txt"
   exit 0
 fi
