@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::body::ProxyBody;
 use crate::config::ValidConfig;
+use crate::forward::ClientPeer;
 use crate::ids::stable_hash;
 use crate::log::EventLog;
 use crate::metrics::MetricsRegistry;
@@ -115,7 +116,9 @@ impl Proxy {
             stopped.clone(),
             drain,
             header_limits,
-            move |request, peer| crate::forward::handle(proxy_shared.clone(), request, peer),
+            move |request, peer: &ClientPeer| {
+                crate::forward::handle(proxy_shared.clone(), request, peer.clone())
+            },
         ));
         let admin_shared = shared.clone();
         let admin_task = tokio::spawn(serve(
@@ -123,7 +126,7 @@ impl Proxy {
             stopped,
             Duration::from_secs(2),
             (64 * 1024, Duration::from_secs(10)),
-            move |request, _peer| crate::admin::handle(admin_shared.clone(), request),
+            move |request, _peer: &ClientPeer| crate::admin::handle(admin_shared.clone(), request),
         ));
         shared.log.event(
             "started",
@@ -250,7 +253,7 @@ async fn serve<F, Fut>(
     handler: F,
 ) -> bool
 where
-    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Request<Incoming>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
@@ -267,7 +270,8 @@ where
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let handler = handler.clone();
-                    let service = service_fn(move |request| handler(request, peer));
+                    let peer = ClientPeer::new(peer);
+                    let service = service_fn(move |request| handler(request, &peer));
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {
