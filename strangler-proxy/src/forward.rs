@@ -27,6 +27,7 @@ use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
 use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
+use crate::deadline::Deadlines;
 use crate::ids::{
     is_acceptable_request_id, is_valid_traceparent, trace_id_bytes, traceparent_bytes,
 };
@@ -120,13 +121,16 @@ pub(crate) struct ClientPeer {
     pub addr: SocketAddr,
     /// Its IP as a header value, for `X-Forwarded-For`.
     forwarded_for: Option<HeaderValue>,
+    /// The listener's clock for per-request timeouts.
+    deadlines: Arc<Deadlines>,
 }
 
 impl ClientPeer {
-    pub(crate) fn new(addr: SocketAddr) -> Self {
+    pub(crate) fn new(addr: SocketAddr, deadlines: Arc<Deadlines>) -> Self {
         ClientPeer {
             addr,
             forwarded_for: HeaderValue::from_str(&addr.ip().to_string()).ok(),
+            deadlines,
         }
     }
 }
@@ -359,7 +363,10 @@ pub(crate) async fn forward_to(
         table.timeouts.connect,
         upstream_request,
     );
-    let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
+    let outcome = peer
+        .deadlines
+        .timeout(table.timeouts.request, exchange)
+        .await;
     let label = Some(endpoint.shared_label.clone());
     if let Some(outlier) = &decision.upstream.outlier {
         let succeeded = match &outcome {
@@ -496,7 +503,7 @@ fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
 }
 
 /// Headers that describe one connection rather than the message; `Connection` first.
-const HOP_BY_HOP: [HeaderName; 9] = [
+static HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     KEEP_ALIVE,
     PROXY_CONNECTION,

@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::body::ProxyBody;
 use crate::config::ValidConfig;
+use crate::deadline::{Deadlines, HyperTimer};
 use crate::forward::ClientPeer;
 use crate::ids::stable_hash;
 use crate::log::EventLog;
@@ -257,9 +258,12 @@ where
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
+    let deadlines = Deadlines::new();
+    // Aborted when this function returns or is itself dropped (an aborted proxy task).
+    let _ticker = AbortOnDrop(tokio::spawn(deadlines.clone().run()));
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
+        .timer(HyperTimer(deadlines.clone()))
         .header_read_timeout(header_timeout)
         .max_header_size(max_header_bytes)
         .max_buf_size(max_header_bytes.max(8192) + 8192)
@@ -270,7 +274,7 @@ where
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let handler = handler.clone();
-                    let peer = ClientPeer::new(peer);
+                    let peer = ClientPeer::new(peer, deadlines.clone());
                     let service = service_fn(move |request| handler(request, &peer));
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
@@ -291,6 +295,15 @@ where
     tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_ok()
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Reloads whenever the file's content changes (polling: works on every filesystem, including
