@@ -340,3 +340,78 @@ fn spawn_sighup(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// The header read timeout runs on the proxy's own coarse clock (`deadline`): a client that
+    /// never finishes its request head is cut off after `client_header`, not before, while a
+    /// client that does is served on the same kind of connection.
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_head_is_cut_off_after_the_header_timeout() {
+        let config = ValidConfig::from_toml_str(
+            r#"
+listen = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+watch_config = "off"
+[log]
+target = "off"
+[timeouts]
+client_header = "300ms"
+[upstreams.mono]
+endpoints = ["http://127.0.0.1:1"]
+[default]
+primary = "mono"
+"#,
+            "<test>",
+        )
+        .expect("valid config");
+        let proxy = Proxy::start(config).await.expect("start");
+        let mut stream = TcpStream::connect(proxy.listen_addr())
+            .await
+            .expect("connect");
+        let started = Instant::now();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            Duration::from_secs(5),
+            stream.read_to_end(&mut answer),
+        )
+        .await;
+        let waited = started.elapsed();
+        assert!(read.is_ok(), "the connection was not closed within 5 s");
+        assert!(
+            waited >= Duration::from_millis(300),
+            "closed before the header timeout: {waited:?}"
+        );
+
+        // A complete head on a fresh connection is answered (502: no upstream listens).
+        let mut stream = TcpStream::connect(proxy.listen_addr())
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("answered in time")
+            .expect("read");
+        assert!(
+            answer.starts_with(b"HTTP/1.1 502"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        proxy.shutdown().await;
+    }
+}
