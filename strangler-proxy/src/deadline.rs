@@ -55,7 +55,7 @@ impl Deadlines {
     fn ms_at(&self, instant: Instant) -> u64 {
         let since = instant.saturating_duration_since(self.start);
         u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-            + u64::from(since.subsec_nanos() % 1_000_000 != 0)
+            + u64::from(!since.subsec_nanos().is_multiple_of(1_000_000))
     }
 
     /// Advances the clock and wakes expired deadlines, every [`TICK`], until the task is

@@ -382,11 +382,8 @@ primary = "mono"
             .await
             .expect("write");
         let mut answer = Vec::new();
-        let read = tokio::time::timeout(
-            Duration::from_secs(5),
-            stream.read_to_end(&mut answer),
-        )
-        .await;
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
         let waited = started.elapsed();
         assert!(read.is_ok(), "the connection was not closed within 5 s");
         assert!(

@@ -73,7 +73,9 @@ impl EndpointState {
 
     /// Is it ejected by outlier detection right now?
     pub fn is_ejected(&self) -> bool {
-        self.ejected_until_ms.load(Relaxed) > now_ms()
+        // Never ejected (the usual case): no need to read the clock.
+        let until = self.ejected_until_ms.load(Relaxed);
+        until != 0 && until > now_ms()
     }
 
     /// Healthy and not ejected: a request may go there.
