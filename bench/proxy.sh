@@ -174,10 +174,10 @@ if [ "$MODE" = instructions ]; then
     out="$WORK/callgrind.$target"
     start_proxy "$target" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out"
     load "$target" 2 >/dev/null
-    callgrind_control -i on "$PROXY_PID" >/dev/null
+    callgrind_control -i on "$PROXY_PID" >/dev/null 2>&1
     load "$target" "$SECONDS_PER_RUN" >"$WORK/wrk.$target"
-    callgrind_control -i off "$PROXY_PID" >/dev/null
-    callgrind_control -d "$PROXY_PID" >/dev/null
+    callgrind_control -i off "$PROXY_PID" >/dev/null 2>&1
+    callgrind_control -d "$PROXY_PID" >/dev/null 2>&1
     sleep 1
     stop_proxy
     requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
@@ -197,7 +197,7 @@ if [ "$MODE" = instructions ]; then
     stop_proxy
     requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
     awk -v r="$requests" -v t="$target" '
-      $NF == "total" { total = $3 }
+      NR > 2 && $NF != "total" && $4 + 0 > 0 { total += $4 }
       NR > 2 && $NF != "total" && $4 + 0 > 0 && $4 / r >= 0.01 { calls = calls sprintf(" %s %.2f", $NF, $4 / r) }
       END { printf "%s: %.2f per request:%s\n", t, total / r, calls }' "$WORK/strace.$target"
   done
