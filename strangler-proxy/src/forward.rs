@@ -207,7 +207,9 @@ pub(crate) async fn handle(
                     .is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
             {
                 // Small enough to mirror: read it first, then send the same bytes to both.
-                match Limited::new(body, SHADOW_BODY_LIMIT).collect().await {
+                // (Boxed, like the fallback below: rare paths kept out of the request future,
+                // which is moved into place once per request.)
+                match Box::pin(Limited::new(body, SHADOW_BODY_LIMIT).collect()).await {
                     Ok(collected) => {
                         let bytes = collected.to_bytes();
                         (LimitedBody::from_bytes(bytes.clone()), Some((copy, bytes)))
@@ -242,14 +244,14 @@ pub(crate) async fn handle(
                     upstream: decision.route.primary.clone(),
                     route: decision.route.clone(),
                 };
-                let mut second = forward_to(
+                let mut second = Box::pin(forward_to(
                     &table,
                     &decision,
                     copy,
                     LimitedBody::empty(),
                     &peer,
                     request_id,
-                )
+                ))
                 .await;
                 second.fell_back = true;
                 second
