@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Limited};
@@ -533,22 +533,27 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
         return;
     }
     if present & 1 != 0 {
-        let named: Vec<HeaderName> = headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            // `close` names no header; the hop-by-hop ones go below anyway.
-            .filter(|token| {
-                !token.is_empty()
-                    && !token.eq_ignore_ascii_case("close")
-                    && !HOP_BY_HOP
+        let mut named: Vec<HeaderName> = Vec::new();
+        for value in &headers.get_all(header::CONNECTION) {
+            let Ok(value) = value.to_str() else {
+                continue;
+            };
+            for token in value.split(',').map(str::trim) {
+                // `close` names no header; the hop-by-hop ones go below anyway.
+                if token.is_empty()
+                    || token.eq_ignore_ascii_case("keep-alive")
+                    || token.eq_ignore_ascii_case("close")
+                    || HOP_BY_HOP
                         .iter()
                         .any(|hop| token.eq_ignore_ascii_case(hop.as_str()))
-            })
-            .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
-            .collect();
+                {
+                    continue;
+                }
+                if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+                    named.push(name);
+                }
+            }
+        }
         for name in named {
             headers.remove(name);
         }
@@ -588,34 +593,39 @@ fn set_forwarding_headers(
     upstream: &Upstream,
     endpoint: &crate::upstream::EndpointState,
 ) {
+    // Entries rather than look-up-then-insert: each name is hashed once.
     if let Some(client_ip) = client_ip {
-        let mut earlier = headers
-            .get_all(X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .peekable();
-        let forwarded_for = if earlier.peek().is_none() {
-            Some(client_ip.clone())
-        } else {
-            let mut joined = earlier.collect::<Vec<_>>().join(", ");
-            joined.push_str(", ");
-            joined.push_str(client_ip.to_str().unwrap_or_default());
-            HeaderValue::from_str(&joined).ok()
-        };
-        if let Some(value) = forwarded_for {
-            headers.insert(X_FORWARDED_FOR, value);
+        match headers.entry(X_FORWARDED_FOR) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(client_ip.clone());
+            }
+            Entry::Occupied(mut occupied) => {
+                let earlier: Vec<&str> = occupied
+                    .iter()
+                    .filter_map(|value| value.to_str().ok())
+                    .collect();
+                let forwarded_for = if earlier.is_empty() {
+                    Some(client_ip.clone())
+                } else {
+                    let mut joined = earlier.join(", ");
+                    joined.push_str(", ");
+                    joined.push_str(client_ip.to_str().unwrap_or_default());
+                    HeaderValue::from_str(&joined).ok()
+                };
+                if let Some(value) = forwarded_for {
+                    occupied.insert(value);
+                }
+            }
         }
     }
-    if !headers.contains_key(X_FORWARDED_PROTO) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    }
+    headers
+        .entry(X_FORWARDED_PROTO)
+        .or_insert_with(|| HeaderValue::from_static("http"));
     if upstream.preserve_host && original_host.is_some() {
         return;
     }
-    if let Some(original) = original_host
-        && !headers.contains_key(X_FORWARDED_HOST)
-    {
-        headers.insert(X_FORWARDED_HOST, original);
+    if let Some(original) = original_host {
+        headers.entry(X_FORWARDED_HOST).or_insert(original);
     }
     if let Some(host) = &endpoint.host_header {
         headers.insert(header::HOST, host.clone());
