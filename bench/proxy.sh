@@ -12,7 +12,8 @@
 #
 # --instructions measures what does not depend on the machine's load: user-space instructions
 # per request of each proxy (valgrind's callgrind, counting only while wrk -t1 -c64 runs, after a
-# warm-up) and system calls per request (strace -c), same upstream, same requests.
+# warm-up) and system calls per request (strace -c), same upstream, same requests; then CPU time
+# per request (user and system, from /proc/PID/stat), which does move with the load.
 #
 # strangler-proxy runs as `strangler-proxy/examples/serve` (the very `serve_until_signal` that
 # `strangler proxy` runs, without building the whole CLI), built with the `dist` profile
@@ -200,6 +201,22 @@ if [ "$MODE" = instructions ]; then
       NR > 2 && $NF != "total" && $4 + 0 > 0 { total += $4 }
       NR > 2 && $NF != "total" && $4 + 0 > 0 && $4 / r >= 0.01 { calls = calls sprintf(" %s %.2f", $NF, $4 / r) }
       END { printf "%s: %.2f per request:%s\n", t, total / r, calls }' "$WORK/strace.$target"
+  done
+  echo "== CPU time per request (user and system time of the proxy from /proc/PID/stat), wrk -t1 -c64 for ${SECONDS_PER_RUN}s"
+  echo "   (this one moves with the machine's load; interleaved, 3 rounds)"
+  ticks=$(getconf CLK_TCK)
+  for round in 1 2 3; do
+    for target in nginx haproxy strangler; do
+      start_proxy "$target"
+      load "$target" 1 >/dev/null
+      read -r user1 system1 < <(awk '{ print $14, $15 }' "/proc/$PROXY_PID/stat")
+      load "$target" "$SECONDS_PER_RUN" >"$WORK/wrk.$target"
+      read -r user2 system2 < <(awk '{ print $14, $15 }' "/proc/$PROXY_PID/stat")
+      stop_proxy
+      requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
+      awk -v t="$target" -v r="$requests" -v u=$((user2 - user1)) -v s=$((system2 - system1)) -v hz="$ticks" -v n="$round" \
+        'BEGIN { printf "round %d %s: %.1f us user + %.1f us system per request (%d requests)\n", n, t, u / hz * 1e6 / r, s / hz * 1e6 / r, r }'
+    done
   done
   exit 0
 fi
