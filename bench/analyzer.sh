@@ -5,16 +5,22 @@
 #   LINES=1000000 bench/analyzer.sh       # another size
 #   TREE=~/.cargo/registry/src bench/analyzer.sh   # a real tree instead
 #   ROUNDS=3 bench/analyzer.sh            # repeat each measurement (the machine may be busy)
+#   CALLGRIND=1 LINES=60000 bench/analyzer.sh      # instruction counts instead of wall time
 # Prints, per run, lines/s (from the driver) and wall time and peak RSS (from /usr/bin/time -v).
+# With CALLGRIND=1 it prints instructions counted by valgrind's callgrind, which do not depend on
+# the machine's load: the bare parse, the model on one thread, and the model on two threads
+# split per thread (the serial part on the calling thread plus the busiest worker is the
+# critical path when two cores are free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LINES=${LINES:-500000}
 ROUNDS=${ROUNDS:-1}
 TREE=${TREE:-}
+CALLGRIND=${CALLGRIND:-}
 
 cargo build --release -q -p analyzer --example model_bench
-BIN=target/release/examples/model_bench
+BIN=${CARGO_TARGET_DIR:-target}/release/examples/model_bench
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -27,6 +33,35 @@ measure() {
   /usr/bin/time -v "$@" 2>"$WORK/time.txt" | sed 's/^/  /'
   grep -E "Elapsed \(wall|Maximum resident" "$WORK/time.txt" | sed -E 's/^\s+/    /'
 }
+
+# Instructions of one callgrind run: the total, or with several threads one line per thread.
+instructions() {
+  local name=$1
+  shift
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$WORK/$name.cg" \
+    "$@" >/dev/null 2>"$WORK/$name.log"
+  for file in "$WORK/$name".cg-*; do
+    printf '%s %s\n' "${file##*-}" "$(grep -E '^(summary|totals):' "$file" | head -1 | awk '{print $2}')"
+  done | sort
+}
+
+if [ -n "$CALLGRIND" ]; then
+  echo "instructions (callgrind), tree $TREE"
+  bare=$(instructions parse "$BIN" parse "$TREE" | awk '{s += $2} END {print s}')
+  one=$(instructions one "$BIN" model "$TREE" 1 | awk '{s += $2} END {print s}')
+  echo "  bare syn::parse_file, 1 thread: $bare"
+  echo "  build_model, 1 thread:          $one ($(awk -v a="$one" -v b="$bare" 'BEGIN {printf "%.3fx", a / b}'))"
+  instructions two "$BIN" model "$TREE" 2 >"$WORK/two.txt"
+  # Thread 01 is the caller (serial parts); the others are the pool's workers.
+  awk -v bare="$bare" '
+    $1 == "01" { serial = $2 }
+    $1 != "01" { if ($2 > busiest) busiest = $2; workers += $2 }
+    END {
+      path = serial + busiest
+      printf "  build_model, 2 threads:         %d in all; caller %d + busiest worker %d = %d on the critical path (%.3fx the bare parse)\n", serial + workers, serial, busiest, path, path / bare
+    }' "$WORK/two.txt"
+  exit 0
+fi
 
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do

@@ -41,7 +41,12 @@ pub enum Command {
         long_about = "Write the strangler proxy config for an analyzed monolith: one route \
         group per proposed context, the monolith as primary, a candidate upstream per context, \
         every weight at 0.\n\n\
-        Example:\n  strangler plan sample-monolith --out strangler.toml"
+        With --export, it reads a proxy config instead (and, with --live, the weights a running \
+        proxy holds) and writes the same split for another gateway: Kubernetes Gateway API \
+        HTTPRoutes or an nginx config.\n\n\
+        Example:\n  strangler plan sample-monolith --out strangler.toml\n  \
+        strangler plan --export gateway-api --config strangler.toml --out routes.yaml\n  \
+        strangler plan --export nginx --live http://127.0.0.1:9090 --out strangler-nginx.conf"
     )]
     Plan(PlanArgs),
 
@@ -98,9 +103,15 @@ pub enum Command {
     /// Run the whole journey on the bundled sample monolith, from analysis to full cutover.
     #[command(
         long_about = "Run the whole strangler journey on the bundled movie-booking \
-        monolith: start it, analyze it, start the extracted reviews service, put the proxy in \
-        front and walk the reviews route from shadow to 100% under live traffic.\n\n\
-        Example:\n  strangler demo --fast"
+        monolith: start it (temp database), analyze it and write the HTML report, start the \
+        extracted reviews service with a copy of its data, put the proxy in front and walk the \
+        reviews routes from shadow through 5%, 25%, 50% to 100% under live traffic of simulated \
+        users, showing requests/s, errors, p99 per side, the shadow match rate and the weight. \
+        Exits 0 only if no client request failed. Ctrl-c stops everything. Run it inside a clone \
+        of the strangler repository (it analyzes sample-monolith/ and builds the services when \
+        they are missing).\n\n\
+        Example:\n  strangler demo --fast\n  strangler demo --duration 5m --keep --json demo.json\n  \
+        strangler demo --fast --kill-candidate-at 25"
     )]
     Demo(DemoArgs),
 }
@@ -227,11 +238,18 @@ pub enum DialectArg {
 
 /// Arguments of `strangler plan`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("config", |arg| arg.help(
+    "With PATH: a strangler.toml whose `[analyze]` section holds pins and knobs (default: the \
+    one in the analyzed directory, if any). With --export: the proxy config to export \
+    (default: strangler.toml)."
+)))]
 pub struct PlanArgs {
-    /// Root of the monolith's source tree.
-    pub path: PathBuf,
+    /// Root of the monolith's source tree (not with --export, which reads a proxy config).
+    #[arg(required_unless_present = "export", conflicts_with = "export")]
+    pub path: Option<PathBuf>,
 
-    /// Write the config to this file instead of stdout (refuses to overwrite unless --force).
+    /// Write the config (or the export) to this file instead of stdout (refuses to overwrite
+    /// unless --force).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
 
@@ -240,24 +258,82 @@ pub struct PlanArgs {
     pub force: bool,
 
     /// Base URL of the running monolith, the primary of every route.
-    #[arg(long, default_value = "http://127.0.0.1:3000", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:3000",
+        value_name = "URL",
+        conflicts_with = "export"
+    )]
     pub monolith: String,
 
     /// Where the proxy listens.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR",
+        conflicts_with = "export"
+    )]
     pub listen: String,
 
     /// Where the proxy's admin API listens.
-    #[arg(long, default_value = "127.0.0.1:9090", value_name = "ADDR")]
+    #[arg(
+        long,
+        default_value = "127.0.0.1:9090",
+        value_name = "ADDR",
+        conflicts_with = "export"
+    )]
     pub admin: String,
 
     /// Port of the first context's service; the next contexts get the following ports.
-    #[arg(long, default_value_t = 4001, value_name = "PORT")]
+    #[arg(
+        long,
+        default_value_t = 4001,
+        value_name = "PORT",
+        conflicts_with = "export"
+    )]
     pub first_port: u16,
 
     /// How contexts are proposed.
     #[command(flatten)]
     pub proposal: ProposalArgs,
+
+    /// Instead of planning, turn a proxy config (--config) and its current weights into the
+    /// objects of another gateway, so it carries out the same cutover.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub export: Option<ExportFormat>,
+
+    /// With --export: take the weights from this running proxy's admin API (what `strangler
+    /// cutover` set) instead of the file's.
+    #[arg(long, value_name = "URL")]
+    pub live: Option<String>,
+
+    /// Bearer token of the admin API given by --live.
+    #[arg(long, env = "STRANGLER_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// With --export gateway-api: the Gateway the routes attach to, `NAME` or `NAMESPACE/NAME`
+    /// (default: strangler-gateway).
+    #[arg(long, value_name = "NAME")]
+    pub gateway: Option<String>,
+
+    /// With --export gateway-api: the namespace of the HTTPRoutes (default: none set, so
+    /// `kubectl apply -n` decides).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// With --export gateway-api: the port of every backend Service (default: each upstream's
+    /// first endpoint port).
+    #[arg(long, value_name = "PORT")]
+    pub service_port: Option<u16>,
+}
+
+/// What `strangler plan --export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Kubernetes Gateway API `HTTPRoute` objects (gateway.networking.k8s.io/v1), YAML.
+    GatewayApi,
+    /// An nginx config (http context) splitting with `split_clients`.
+    Nginx,
 }
 
 /// Arguments of `strangler scaffold`.
@@ -388,4 +464,33 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 
 /// Arguments of `strangler demo`.
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Traffic time of the whole walk (five steps of equal length), e.g. 60s or 5m.
+    #[arg(long, default_value = "60s", value_parser = parse_interval)]
+    pub duration: std::time::Duration,
+
+    /// Short steps for CI: about 10 s of traffic in all (overrides --duration).
+    #[arg(long)]
+    pub fast: bool,
+
+    /// Keep the run's directory (databases, logs, proxy config, report) instead of removing it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Also write a machine-readable summary (JSON) to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Kill the reviews service (SIGKILL) in the middle of this step, to see the proxy fall
+    /// back to the monolith: shadow, 5, 25, 50 or 100.
+    #[arg(long, value_name = "STEP")]
+    pub kill_candidate_at: Option<String>,
+
+    /// Simulated users, each a customer with its own sticky id.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub users: u16,
+
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}

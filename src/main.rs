@@ -32,13 +32,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Proxy(args) => commands::proxy::proxy(&args),
         Command::Cutover(args) => commands::proxy::cutover(&args),
         Command::Status(args) => commands::proxy::status(&args),
-        Command::Demo(_) => not_built("demo", 10),
+        Command::Demo(args) => commands::demo::run(&args),
     }
-}
-
-/// Says plainly that a subcommand exists in the design but not yet in this build.
-fn not_built(command: &str, issue: u32) -> anyhow::Result<()> {
-    anyhow::bail!("`strangler {command}` is not built yet (tracked in issue {issue})")
 }
 
 /// The error and its causes as one line, `outer: inner: root`, leaving out a cause whose text

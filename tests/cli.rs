@@ -82,14 +82,54 @@ fn analyze_of_a_missing_path_fails_with_a_clear_error() {
 }
 
 #[test]
-fn a_subcommand_not_built_yet_says_so_and_fails() {
-    // `demo` is the last job to land (issue 10); until then it must not pretend to work.
-    let output = strangler(&["demo"]);
+fn demo_documents_its_options() {
+    let output = strangler(&["demo", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for option in [
+        "--duration",
+        "--fast",
+        "--keep",
+        "--json",
+        "--kill-candidate-at",
+    ] {
+        assert!(help.contains(option), "{option} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn demo_refuses_an_unknown_step_before_starting_anything() {
+    // The whole journey runs in tests/demo.rs; here only what must fail fast.
+    let output = strangler(&["demo", "--fast", "--kill-candidate-at", "7"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("not built yet"),
+        stderr(&output).contains("not a step (shadow, 5, 25, 50, 100)"),
         "{}",
         stderr(&output)
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    let output = strangler(&["demo", "--duration", "soon"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn demo_without_its_services_names_the_fix() {
+    // A strangler with no sample-monolith or reviews-service beside it, told not to build.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir
+        .path()
+        .join(format!("strangler{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(env!("CARGO_BIN_EXE_strangler"), &copy).expect("copy strangler");
+    let output = Command::new(&copy)
+        .args(["demo", "--fast"])
+        .env("STRANGLER_DEMO_NO_BUILD", "1")
+        .output()
+        .expect("the copy runs");
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cargo build -p sample-monolith -p reviews-service"),
+        "{message}"
     );
 }
 

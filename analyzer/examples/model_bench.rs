@@ -5,6 +5,8 @@
 //! model_bench generate DIR LINES      write a synthetic layered monolith of about LINES lines
 //! model_bench parse DIR               bare syn::parse_file over every .rs file, one thread
 //! model_bench model DIR THREADS       analyzer::build_model with THREADS workers
+//! model_bench dump DIR                the model (default options) and the analysis as JSON,
+//!                                     to check that an optimisation changed no output
 //! ```
 //!
 //! `parse` and `model` read the same files: every `.rs` file the `ignore` walk finds outside
@@ -32,7 +34,11 @@ fn main() {
             .parse()
             .map_err(|e| format!("THREADS: {e}"))
             .and_then(|threads| model(Path::new(dir), threads)),
-        _ => Err("usage: model_bench generate DIR LINES | parse DIR | model DIR THREADS".into()),
+        ["dump", dir] => dump(Path::new(dir)),
+        _ => Err(
+            "usage: model_bench generate DIR LINES | parse DIR | model DIR THREADS | dump DIR"
+                .into(),
+        ),
     };
     if let Err(message) = result {
         eprintln!("error: {message}");
@@ -113,6 +119,17 @@ fn model(root: &Path, threads: usize) -> Result<(), String> {
         started,
         &detail,
     );
+    Ok(())
+}
+
+fn dump(root: &Path) -> Result<(), String> {
+    let model = analyzer::build_model(root, &analyzer::ModelOptions::default())
+        .map_err(|e| e.to_string())?;
+    let model = serde_json::to_string_pretty(&model).map_err(|e| e.to_string())?;
+    let analysis = analyzer::analyze(root, "tree", &analyzer::AnalyzeOptions::default())
+        .map_err(|e| e.to_string())?;
+    let analysis = serde_json::to_string_pretty(&analysis).map_err(|e| e.to_string())?;
+    println!("{model}\n{analysis}");
     Ok(())
 }
 

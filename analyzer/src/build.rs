@@ -2,6 +2,7 @@
 //! place files in modules, build scopes, resolve, then assemble items, routes and tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -209,16 +210,28 @@ pub(crate) fn build(
         &discovery.sql_files,
         &sql_files,
     );
+    // The facts were allocated file by file on the workers; freeing them there too spreads
+    // the work over the pool instead of leaving it all to this thread.
+    drop(scopes);
+    pool.install(|| facts.into_par_iter().for_each(drop));
+
+    // Items are large: sort their indices by id and move each item once, rather than letting
+    // the map's construction sort the items themselves.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    let items: BTreeMap<ItemId, Item> = order
+        .into_iter()
+        .filter_map(|index| slots[index].take())
+        .map(|item| (item.id.clone(), item))
+        .collect();
 
     diagnostics.sort();
     diagnostics.dedup();
     Ok(CodeModel {
         crates: discovery.crates,
         files,
-        items: items
-            .into_iter()
-            .map(|item| (item.id.clone(), item))
-            .collect(),
+        items,
         routes,
         tables,
         sql_files: discovery.sql_files,
@@ -299,40 +312,61 @@ fn item_ids(
     facts: &[FileFacts],
     scopes: &Scopes,
 ) -> Vec<ItemId> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    scopes
+    let mut ids: Vec<ItemId> = scopes
         .items
         .iter()
         .map(|entry| {
             let module = &scopes.modules[entry.module];
-            let mut id = crates
+            let crate_name = crates
                 .get(places[entry.file].crate_index)
-                .map_or_else(|| "crate".to_string(), |c| c.name.clone());
+                .map_or("crate", |c| c.name.as_str());
+            let mut id = String::with_capacity(64);
+            id.push_str(crate_name);
             for part in &module.path {
                 id.push_str("::");
                 id.push_str(part);
             }
             let raw = &facts[entry.file].items[entry.raw];
             if let Some(owner) = &raw.owner {
-                let self_name = owner.self_type.last().cloned().unwrap_or_default();
-                match (&owner.trait_path, owner.in_trait) {
-                    (Some(trait_path), _) => {
-                        let trait_name = trait_path.last().cloned().unwrap_or_default();
-                        id.push_str(&format!("::<{self_name} as {trait_name}>"));
+                let self_name = owner.self_type.last().map_or("", String::as_str);
+                match &owner.trait_path {
+                    Some(trait_path) => {
+                        let trait_name = trait_path.last().map_or("", String::as_str);
+                        id.push_str("::<");
+                        id.push_str(self_name);
+                        id.push_str(" as ");
+                        id.push_str(trait_name);
+                        id.push('>');
                     }
-                    _ => id.push_str(&format!("::{self_name}")),
+                    None => {
+                        id.push_str("::");
+                        id.push_str(self_name);
+                    }
                 }
             }
             id.push_str("::");
             id.push_str(&entry.name);
-            let count = seen.entry(id.clone()).or_default();
-            *count += 1;
-            if *count > 1 {
-                id.push_str(&format!("#{count}"));
-            }
             id
         })
-        .collect()
+        .collect();
+    // Equal ids side by side, each run in item (source) order: the second and later of a run
+    // get their rank as a suffix.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by(|&a, &b| ids[a].cmp(&ids[b]).then(a.cmp(&b)));
+    let mut suffixes = Vec::new();
+    let mut rank = 1;
+    for pair in order.windows(2) {
+        if ids[pair[0]] == ids[pair[1]] {
+            rank += 1;
+            suffixes.push((pair[1], rank));
+        } else {
+            rank = 1;
+        }
+    }
+    for (index, rank) in suffixes {
+        let _ = write!(ids[index], "#{rank}");
+    }
+    ids
 }
 
 /// Read-only state shared by the assembly of items, files and routes.
@@ -375,9 +409,8 @@ impl Assembler<'_> {
     fn item(&self, index: ItemIndex) -> Item {
         let entry = &self.scopes.items[index];
         let raw = &self.facts[entry.file].items[entry.raw];
-        let id = self.ids[index].clone();
         let mut item = Item {
-            id: id.clone(),
+            id: self.ids[index].clone(),
             name: raw.name.clone(),
             kind: raw.kind,
             file: self.files[entry.file].clone(),
@@ -441,12 +474,10 @@ impl Assembler<'_> {
                 continue;
             }
             let on_type = match receiver {
-                Resolution::Item(type_item) => {
-                    self.scopes.methods.get(&(type_item, call.name.clone()))
-                }
+                Resolution::Item(type_item) => self.scopes.method(type_item, &call.name),
                 _ => None,
             };
-            if let Some(&target) = on_type {
+            if let Some(target) = on_type {
                 item.references.push(Reference {
                     target: self.ids[target].clone(),
                     kind: ReferenceKind::MethodCall,
@@ -640,5 +671,54 @@ impl Assembler<'_> {
             );
         }
         files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items that would share an id (two trait impls' methods of one name, a function defined
+    /// twice under different `cfg`s) get `#2`, `#3` in source order; the first keeps the bare id.
+    #[test]
+    fn colliding_item_ids_are_ranked_in_source_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("src")).expect("src");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"ids\"\nversion = \"0.1.0\"\n",
+        )
+        .expect("manifest");
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "pub struct A;\n\
+             impl std::fmt::Display for A { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) } }\n\
+             impl std::fmt::Debug for A { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) } }\n\
+             #[cfg(unix)] pub fn run() {}\n\
+             #[cfg(windows)] pub fn run() {}\n\
+             #[cfg(target_os = \"wasi\")] pub fn run() {}\n\
+             pub fn run_2() {}\n",
+        )
+        .expect("lib");
+        let model = build(dir.path(), &ModelOptions::default(), &|_| {}).expect("model");
+        let lines: Vec<(String, u32)> = model
+            .items
+            .values()
+            .map(|item| (item.id.clone(), item.line))
+            .collect();
+        let expected = [
+            ("ids::<A as Debug>::fmt", 3),
+            ("ids::<A as Display>::fmt", 2),
+            ("ids::A", 1),
+            ("ids::run", 4),
+            ("ids::run#2", 5),
+            ("ids::run#3", 6),
+            ("ids::run_2", 7),
+        ];
+        let expected: Vec<(String, u32)> = expected
+            .iter()
+            .map(|(id, line)| ((*id).to_string(), *line))
+            .collect();
+        assert_eq!(lines, expected);
     }
 }

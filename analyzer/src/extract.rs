@@ -4,7 +4,7 @@
 //! Why a single pass: parsing dominates the cost of the whole model, and walking the tree once
 //! keeps the model build close to the cost of a bare parse.
 
-use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
@@ -15,50 +15,87 @@ use crate::facts::{
     FileFacts, LocatedDeclaration, ModDeclaration, RawItem, RawMethodCall, RawModule, RawOwner,
     RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
 };
+use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{ItemKind, SqlDialect};
 use crate::{diesel, routes, sql};
 
 /// Calls and methods whose string argument is SQL.
-const QUERY_FUNCTIONS: [&str; 30] = [
-    "query",
-    "query_as",
-    "query_scalar",
-    "query_with",
-    "query_as_with",
-    "query_scalar_with",
-    "execute",
-    "execute_batch",
-    "batch_execute",
-    "prepare",
-    "prepare_cached",
-    "query_row",
-    "query_map",
-    "query_one",
-    "query_opt",
-    "query_raw",
-    "query_and_then",
-    "sql_query",
-    "simple_query",
-    "exec",
-    "exec_drop",
-    "exec_first",
-    "exec_map",
-    "query_first",
-    "query_drop",
-    "raw_sql",
-    "execute_unprepared",
-    "from_sql_and_values",
-    "prepare_typed",
-    "copy_in",
-];
+fn is_query_function(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"query"
+            | b"query_as"
+            | b"query_scalar"
+            | b"query_with"
+            | b"query_as_with"
+            | b"query_scalar_with"
+            | b"execute"
+            | b"execute_batch"
+            | b"batch_execute"
+            | b"prepare"
+            | b"prepare_cached"
+            | b"query_row"
+            | b"query_map"
+            | b"query_one"
+            | b"query_opt"
+            | b"query_raw"
+            | b"query_and_then"
+            | b"sql_query"
+            | b"simple_query"
+            | b"exec"
+            | b"exec_drop"
+            | b"exec_first"
+            | b"exec_map"
+            | b"query_first"
+            | b"query_drop"
+            | b"raw_sql"
+            | b"execute_unprepared"
+            | b"from_sql_and_values"
+            | b"prepare_typed"
+            | b"copy_in"
+    )
+}
 
 /// Names a lone path segment can take that never denote a workspace item: primitives and the
 /// prelude. (`Result` is not here: workspaces often alias it to their own error type.)
-const PRELUDE_NAMES: [&str; 33] = [
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
-    "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "Ok", "Err", "Box",
-    "self", "Default", "Clone", "Copy", "Send", "Sync", "Sized", "ToString",
-];
+fn is_prelude_name(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"i8"
+            | b"i16"
+            | b"i32"
+            | b"i64"
+            | b"i128"
+            | b"isize"
+            | b"u8"
+            | b"u16"
+            | b"u32"
+            | b"u64"
+            | b"u128"
+            | b"usize"
+            | b"f32"
+            | b"f64"
+            | b"bool"
+            | b"char"
+            | b"str"
+            | b"String"
+            | b"Vec"
+            | b"Option"
+            | b"Some"
+            | b"None"
+            | b"Ok"
+            | b"Err"
+            | b"Box"
+            | b"self"
+            | b"Default"
+            | b"Clone"
+            | b"Copy"
+            | b"Send"
+            | b"Sync"
+            | b"Sized"
+            | b"ToString"
+    )
+}
 
 /// sqlx macros whose first string literal is SQL.
 const QUERY_MACROS: [&str; 6] = [
@@ -102,13 +139,102 @@ const EXPRESSION_MACROS: [&str; 8] = [
 ];
 
 /// Diesel functions whose arguments name the table written.
-const DIESEL_WRITES: [&str; 5] = [
-    "insert_into",
-    "update",
-    "delete",
-    "replace_into",
-    "insert_or_ignore_into",
-];
+fn is_diesel_write(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"insert_into" | b"update" | b"delete" | b"replace_into" | b"insert_or_ignore_into"
+    )
+}
+
+/// An identifier's text, held on the stack when it is short (nearly always). The visitor looks
+/// at far more names than it keeps, and `Ident::to_string` would allocate for each one.
+pub(crate) struct IdentText {
+    inline: [u8; IdentText::INLINE],
+    len: usize,
+    long: Option<String>,
+}
+
+impl IdentText {
+    const INLINE: usize = 48;
+
+    pub(crate) fn of(ident: &proc_macro2::Ident) -> IdentText {
+        let mut text = IdentText {
+            inline: [0; IdentText::INLINE],
+            len: 0,
+            long: None,
+        };
+        let _ = write!(text, "{ident}");
+        text
+    }
+
+    /// The bytes of the name: enough to compare it, without the UTF-8 check of `as_str`.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match &self.long {
+            Some(long) => long.as_bytes(),
+            None => &self.inline[..self.len],
+        }
+    }
+
+    /// Whether the name starts with a lower-case letter or `_` (a binding, not a type or a
+    /// variant by convention).
+    pub(crate) fn starts_lowercase(&self) -> bool {
+        match self.as_bytes().first() {
+            Some(byte) if byte.is_ascii() => byte.is_ascii_lowercase() || *byte == b'_',
+            Some(_) => self.as_str().starts_with(char::is_lowercase),
+            None => false,
+        }
+    }
+
+    /// Whether the name starts with an upper-case letter (a type by convention).
+    pub(crate) fn starts_uppercase(&self) -> bool {
+        match self.as_bytes().first() {
+            Some(byte) if byte.is_ascii() => byte.is_ascii_uppercase(),
+            Some(_) => self.as_str().starts_with(char::is_uppercase),
+            None => false,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match &self.long {
+            Some(long) => long,
+            // Only whole `&str` pieces are copied in, so the bytes are always valid UTF-8.
+            None => std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Write for IdentText {
+    fn write_str(&mut self, piece: &str) -> std::fmt::Result {
+        if let Some(long) = &mut self.long {
+            long.push_str(piece);
+        } else if self.len + piece.len() <= IdentText::INLINE {
+            self.inline[self.len..self.len + piece.len()].copy_from_slice(piece.as_bytes());
+            self.len += piece.len();
+        } else {
+            let mut long = String::with_capacity(self.len + piece.len());
+            long.push_str(std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default());
+            long.push_str(piece);
+            self.long = Some(long);
+        }
+        Ok(())
+    }
+}
+
+/// The elements of a punctuated list. (`Punctuated::iter`, `first` and `last` box their
+/// iterator, one allocation per call; the visitor calls them on every path it meets.)
+pub(crate) fn each<T, P>(list: &Punctuated<T, P>) -> impl DoubleEndedIterator<Item = &T> {
+    list.pairs().map(syn::punctuated::Pair::into_value)
+}
+
+/// The first element of a punctuated list, without [`Punctuated::first`]'s allocation.
+pub(crate) fn first<T, P>(list: &Punctuated<T, P>) -> Option<&T> {
+    list.get(0)
+}
+
+/// The last element of a punctuated list, without [`Punctuated::last`]'s allocation.
+pub(crate) fn last<T, P>(list: &Punctuated<T, P>) -> Option<&T> {
+    list.len().checked_sub(1).and_then(|index| list.get(index))
+}
 
 /// 1-based line of a span.
 pub(crate) fn line_of(span: Span) -> u32 {
@@ -122,7 +248,7 @@ fn end_line_of(span: Span) -> u32 {
 /// Line of a path's first token. (`Spanned::span` would print the path back into tokens to
 /// join their spans, which costs as much as parsing it did.)
 pub(crate) fn path_line(path: &syn::Path) -> u32 {
-    let span = match (&path.leading_colon, path.segments.first()) {
+    let span = match (&path.leading_colon, first(&path.segments)) {
         (Some(colon), _) => colon.spans[0],
         (None, Some(segment)) => segment.ident.span(),
         (None, None) => return 0,
@@ -141,7 +267,7 @@ fn fields_end(fields: &syn::Fields, semi: Option<&Token![;]>) -> Span {
 }
 
 fn path_segments(path: &syn::Path) -> RawPath {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
+    each(&path.segments).map(|s| s.ident.to_string()).collect()
 }
 
 fn is_public(visibility: &Visibility) -> bool {
@@ -154,12 +280,7 @@ fn is_test_only(attrs: &[Attribute]) -> bool {
         if attr.path().is_ident("test") {
             return true;
         }
-        if attr
-            .path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "test")
-        {
+        if last(&attr.path().segments).is_some_and(|s| s.ident == "test") {
             return true;
         }
         if !attr.path().is_ident("cfg") {
@@ -205,7 +326,7 @@ pub(crate) fn sql_text_of(expr: &Expr) -> Option<(String, u32)> {
                 .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
                 .ok()?;
             let mut text = String::new();
-            for part in &parts {
+            for part in each(&parts) {
                 match part {
                     Expr::Lit(ExprLit {
                         lit: Lit::Str(s), ..
@@ -255,13 +376,13 @@ struct Extractor {
     diesel_write_depth: u32,
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
-    consumed_literals: HashSet<(usize, usize)>,
+    consumed_literals: FastSet<(usize, usize)>,
     /// The current body calls a router-building method, so it is worth a route walk.
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
-    local_types: HashMap<String, RawPath>,
+    local_types: FastMap<Vec<u8>, RawPath>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
-    bound_names: HashSet<String>,
+    bound_names: FastSet<Vec<u8>>,
 }
 
 impl Extractor {
@@ -272,13 +393,14 @@ impl Extractor {
     fn push_path(&mut self, path: &syn::Path, kind: RawRefKind) {
         if path.leading_colon.is_none()
             && path.segments.len() == 1
-            && let Some(segment) = path.segments.first()
+            && let Some(segment) = first(&path.segments)
         {
-            let name = segment.ident.to_string();
-            if PRELUDE_NAMES.contains(&name.as_str()) || self.bound_names.contains(&name) {
-                return;
+            let text = IdentText::of(&segment.ident);
+            let name = text.as_bytes();
+            if !(is_prelude_name(name) || self.bound_names.contains(name)) {
+                let name = text.as_str().to_string();
+                self.push_ref(vec![name], kind, line_of(segment.ident.span()));
             }
-            self.push_ref(vec![name], kind, line_of(segment.ident.span()));
             return;
         }
         self.push_ref(path_segments(path), kind, path_line(path));
@@ -374,7 +496,7 @@ impl Extractor {
     }
 
     fn record_query_argument(&mut self, args: &Punctuated<Expr, Token![,]>) {
-        for arg in args {
+        for arg in each(args) {
             if let Some((text, line)) = sql_text_of(arg) {
                 self.consume_literals(arg);
                 self.record_sql(&text, line, RawSqlOrigin::QueryCall);
@@ -384,7 +506,7 @@ impl Extractor {
     }
 
     fn consume_literals(&mut self, expr: &Expr) {
-        struct Literals<'a>(&'a mut HashSet<(usize, usize)>);
+        struct Literals<'a>(&'a mut FastSet<(usize, usize)>);
         impl<'ast> Visit<'ast> for Literals<'_> {
             fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
                 let start = lit.span().start();
@@ -394,7 +516,7 @@ impl Extractor {
                 if let Ok(parts) =
                     mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
                 {
-                    for part in &parts {
+                    for part in each(&parts) {
                         self.visit_expr(part);
                     }
                 }
@@ -438,7 +560,7 @@ impl Extractor {
                 }
             }
             UseTree::Group(g) => {
-                for tree in &g.items {
+                for tree in each(&g.items) {
                     self.add_use_tree(tree, prefix, line);
                 }
             }
@@ -473,15 +595,17 @@ impl Extractor {
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
         self.facts.items[index].owner = self.impl_context.clone();
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        // Functions never nest here (items inside bodies are visited as part of the body), so
+        // the per-body tables are empty on entry and are cleared, keeping their capacity, on
+        // the way out.
         let outer_saw_router_method = std::mem::take(&mut self.saw_router_method);
-        let outer_locals = std::mem::take(&mut self.local_types);
-        let outer_bound = std::mem::take(&mut self.bound_names);
-        for input in &sig.inputs {
+        for input in each(&sig.inputs) {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
                 && let Some(path) = type_path_of(&typed.ty)
             {
-                self.local_types.insert(ident.ident.to_string(), path);
+                self.local_types
+                    .insert(ident.ident.to_string().into_bytes(), path);
             }
         }
         self.within_item(index, true, |this| {
@@ -496,37 +620,36 @@ impl Extractor {
             self.facts.items[index].routes = routes::fragments_in_block(block);
         }
         self.saw_router_method = outer_saw_router_method;
-        self.local_types = outer_locals;
-        self.bound_names = outer_bound;
+        self.local_types.clear();
+        self.bound_names.clear();
     }
 
     fn visit_inner_macro(&mut self, mac: &syn::Macro) {
-        let Some(name) = mac.path.segments.last().map(|s| s.ident.to_string()) else {
+        let Some(last) = last(&mac.path.segments) else {
             return;
         };
         if mac.path.segments.len() > 1 {
             self.push_path(&mac.path, RawRefKind::Value);
         }
-        if QUERY_MACROS.contains(&name.as_str())
-            && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens)
-        {
+        let text = IdentText::of(&last.ident);
+        let name = text.as_bytes();
+        let query = QUERY_MACROS.iter().any(|m| m.as_bytes() == name);
+        let message = MESSAGE_MACROS.iter().any(|m| m.as_bytes() == name);
+        let expression = EXPRESSION_MACROS.iter().any(|m| m.as_bytes() == name);
+        if query && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens) {
             self.consumed_literals.insert((line as usize, column));
             self.record_sql(&text, line, RawSqlOrigin::QueryCall);
         }
-        let message = MESSAGE_MACROS.contains(&name.as_str());
         // Only macros whose arguments are plain expressions are worth a second parse; the
         // bodies of `quote!`, DSL and generated-code macros would cost as much as the file.
-        if !(message
-            || EXPRESSION_MACROS.contains(&name.as_str())
-            || QUERY_MACROS.contains(&name.as_str()))
-        {
+        if !(message || expression || query) {
             return;
         }
         if let Ok(parts) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
             if message {
                 self.message_macro_depth += 1;
             }
-            for part in &parts {
+            for part in each(&parts) {
                 self.visit_expr(part);
             }
             if message {
@@ -579,7 +702,6 @@ impl<'ast> Visit<'ast> for Extractor {
         let saved = self.impl_context.replace(RawOwner {
             self_type,
             trait_path,
-            in_trait: false,
         });
         for item in &node.items {
             match item {
@@ -613,14 +735,13 @@ impl<'ast> Visit<'ast> for Extractor {
         );
         self.within_item(index, false, |this| {
             this.visit_generics(&node.generics);
-            for bound in &node.supertraits {
+            for bound in each(&node.supertraits) {
                 this.visit_type_param_bound(bound);
             }
         });
         let saved = self.impl_context.replace(RawOwner {
             self_type: vec![node.ident.to_string()],
             trait_path: None,
-            in_trait: true,
         });
         for item in &node.items {
             match item {
@@ -677,7 +798,7 @@ impl<'ast> Visit<'ast> for Extractor {
             is_public(&node.vis),
         );
         self.facts.items[index].variants =
-            node.variants.iter().map(|v| v.ident.to_string()).collect();
+            each(&node.variants).map(|v| v.ident.to_string()).collect();
         self.within_item(index, false, |this| visit::visit_item_enum(this, node));
     }
 
@@ -801,7 +922,7 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_item_macro(&mut self, node: &'ast syn::ItemMacro) {
-        let name = node.mac.path.segments.last().map(|s| s.ident.to_string());
+        let name = last(&node.mac.path.segments).map(|s| s.ident.to_string());
         match name.as_deref() {
             Some("table") => self
                 .facts
@@ -821,11 +942,13 @@ impl<'ast> Visit<'ast> for Extractor {
         if let Expr::Path(path) = node.func.as_ref() {
             self.push_path(&path.path, RawRefKind::Call);
             self.visit_path_generics(&path.path);
-            if let Some(last) = path.path.segments.last() {
-                if QUERY_FUNCTIONS.iter().any(|name| last.ident == name) {
+            if let Some(last) = last(&path.path.segments) {
+                let text = IdentText::of(&last.ident);
+                let query = is_query_function(text.as_bytes());
+                diesel_write = is_diesel_write(text.as_bytes());
+                if query {
                     self.record_query_argument(&node.args);
                 }
-                diesel_write = DIESEL_WRITES.iter().any(|name| last.ident == name);
             }
         } else {
             self.visit_expr(&node.func);
@@ -833,7 +956,7 @@ impl<'ast> Visit<'ast> for Extractor {
         if diesel_write {
             self.diesel_write_depth += 1;
         }
-        for arg in &node.args {
+        for arg in each(&node.args) {
             self.visit_expr(arg);
         }
         if diesel_write {
@@ -842,15 +965,15 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        let name = node.method.to_string();
-        let is_query = QUERY_FUNCTIONS.contains(&name.as_str());
-        let is_router = routes::is_router_method(&name);
+        let text = IdentText::of(&node.method);
+        let is_query = is_query_function(text.as_bytes());
+        let is_router = routes::is_router_method(text.as_bytes());
         if let Some(owner) = self.owner.filter(|_| self.in_function) {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
             self.facts.items[owner].method_calls.push(RawMethodCall {
-                name,
+                name: text.as_str().to_string(),
                 line: line_of(node.method.span()),
                 on_self,
                 receiver_type,
@@ -878,7 +1001,7 @@ impl<'ast> Visit<'ast> for Extractor {
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
         self.push_path(&node.path, RawRefKind::Type);
         self.visit_path_generics(&node.path);
-        for field in &node.fields {
+        for field in each(&node.fields) {
             self.visit_expr(&field.expr);
         }
         if let Some(rest) = &node.rest {
@@ -901,24 +1024,24 @@ impl<'ast> Visit<'ast> for Extractor {
 
     fn visit_pat_tuple_struct(&mut self, node: &'ast syn::PatTupleStruct) {
         self.push_path(&node.path, RawRefKind::Type);
-        for elem in &node.elems {
+        for elem in each(&node.elems) {
             self.visit_pat(elem);
         }
     }
 
     fn visit_pat_struct(&mut self, node: &'ast syn::PatStruct) {
         self.push_path(&node.path, RawRefKind::Type);
-        for field in &node.fields {
+        for field in each(&node.fields) {
             self.visit_pat(&field.pat);
         }
     }
 
     fn visit_pat_ident(&mut self, node: &'ast syn::PatIdent) {
         if self.in_function {
-            let name = node.ident.to_string();
+            let text = IdentText::of(&node.ident);
             // `None`, `Empty`: unit variants and consts in patterns, not bindings.
-            if name.starts_with(|c: char| c.is_lowercase() || c == '_') {
-                self.bound_names.insert(name);
+            if text.starts_lowercase() && !self.bound_names.contains(text.as_bytes()) {
+                self.bound_names.insert(text.as_bytes().to_vec());
             }
         }
         visit::visit_pat_ident(self, node);
@@ -939,14 +1062,17 @@ impl<'ast> Visit<'ast> for Extractor {
                     .as_ref()
                     .and_then(|init| self.type_of_expr(&init.expr))
             });
-            let name = ident.ident.to_string();
             match inferred {
                 Some(path) => {
-                    self.local_types.insert(name, path);
+                    self.local_types
+                        .insert(ident.ident.to_string().into_bytes(), path);
                 }
                 None => {
                     // Shadowed by a value of unknown type.
-                    self.local_types.remove(&name);
+                    if !self.local_types.is_empty() {
+                        self.local_types
+                            .remove(IdentText::of(&ident.ident).as_bytes());
+                    }
                 }
             }
         }
@@ -957,9 +1083,11 @@ impl<'ast> Visit<'ast> for Extractor {
         if self.message_macro_depth > 0 {
             return;
         }
-        let start = literal.span().start();
-        if self.consumed_literals.contains(&(start.line, start.column)) {
-            return;
+        if !self.consumed_literals.is_empty() {
+            let start = literal.span().start();
+            if self.consumed_literals.contains(&(start.line, start.column)) {
+                return;
+            }
         }
         let text = literal.value();
         if sql::is_whole_sql(&text, self.dialect) {
@@ -976,19 +1104,27 @@ impl Extractor {
     /// The type an expression evaluates to, when the code states it plainly.
     fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
         match expr {
-            Expr::Path(p) if p.path.segments.len() == 1 => self
-                .local_types
-                .get(&p.path.segments[0].ident.to_string())
-                .cloned(),
+            Expr::Path(p) if p.path.segments.len() == 1 => {
+                if self.local_types.is_empty() {
+                    return None;
+                }
+                self.local_types
+                    .get(IdentText::of(&p.path.segments[0].ident).as_bytes())
+                    .cloned()
+            }
             Expr::Struct(s) => Some(path_segments(&s.path)),
             Expr::Call(call) => match call.func.as_ref() {
                 // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
                 Expr::Path(p) if p.path.segments.len() >= 2 => {
-                    let segments = path_segments(&p.path);
-                    let type_segment = &segments[segments.len() - 2];
-                    type_segment
-                        .starts_with(|c: char| c.is_uppercase())
-                        .then(|| segments[..segments.len() - 1].to_vec())
+                    let count = p.path.segments.len();
+                    IdentText::of(&p.path.segments[count - 2].ident)
+                        .starts_uppercase()
+                        .then(|| {
+                            each(&p.path.segments)
+                                .take(count - 1)
+                                .map(|s| s.ident.to_string())
+                                .collect()
+                        })
                 }
                 _ => None,
             },
@@ -997,7 +1133,7 @@ impl Extractor {
             Expr::Try(t) => self.type_of_expr(&t.expr),
             Expr::Await(a) => self.type_of_expr(&a.base),
             Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "unwrap" | "expect" | "clone") =>
+                if m.method == "unwrap" || m.method == "expect" || m.method == "clone" =>
             {
                 self.type_of_expr(&m.receiver)
             }
@@ -1007,7 +1143,7 @@ impl Extractor {
 
     /// Visits the generic arguments of a path (`Json<Review>`, `Vec::<Movie>::new`).
     fn visit_path_generics(&mut self, path: &syn::Path) {
-        for segment in &path.segments {
+        for segment in each(&path.segments) {
             self.visit_path_arguments(&segment.arguments);
         }
     }
@@ -1024,34 +1160,111 @@ fn type_path_of(ty: &syn::Type) -> Option<RawPath> {
     }
 }
 
+/// Lines of a text (as `str::lines` counts them) and its opening brackets, in one pass over the
+/// bytes written so that the compiler vectorizes it: this runs over every byte of every file.
+pub(crate) fn count_lines_and_openings(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let (mut newlines, mut openings) = (0usize, 0usize);
+    // Per-chunk counters of one byte each vectorize best; a chunk of 255 bytes cannot
+    // overflow them.
+    for chunk in bytes.chunks(255) {
+        let (mut chunk_newlines, mut chunk_openings) = (0u8, 0u8);
+        for &byte in chunk {
+            chunk_newlines += u8::from(byte == b'\n');
+            chunk_openings +=
+                u8::from(byte == b'(') + u8::from(byte == b'[') + u8::from(byte == b'{');
+        }
+        newlines += usize::from(chunk_newlines);
+        openings += usize::from(chunk_openings);
+    }
+    let unterminated = usize::from(bytes.last().is_some_and(|&byte| byte != b'\n'));
+    (newlines + unterminated, openings)
+}
+
+/// The deepest bracket nesting of a text when it exceeds `limit`, found block by block: a block
+/// whose closing brackets cannot bring the depth below zero changes it by its counts alone, and
+/// cannot exceed the limit unless the depth plus its openings does. Only blocks that fail these
+/// tests are walked byte by byte, and the whole text only when the limit may be exceeded.
+pub(crate) fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for block in text.as_bytes().chunks(64) {
+        let (mut openings, mut closings) = (0u8, 0u8);
+        for &byte in block {
+            openings += u8::from(byte == b'(') + u8::from(byte == b'[') + u8::from(byte == b'{');
+            closings += u8::from(byte == b')') + u8::from(byte == b']') + u8::from(byte == b'}');
+        }
+        let (openings, closings) = (usize::from(openings), usize::from(closings));
+        if depth + openings > limit {
+            let deepest = bracket_depth(text);
+            return (deepest > limit).then_some(deepest);
+        }
+        if depth >= closings {
+            depth = depth + openings - closings;
+        } else {
+            for &byte in block {
+                match byte {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Deepest bracket nesting in a source text, a cheap guard against inputs that would exhaust
 /// the parser's stack.
 pub(crate) fn bracket_depth(text: &str) -> usize {
-    let mut depth = 0usize;
-    let mut deepest = 0usize;
+    // A branch-free table walk: this runs over every byte of every file.
+    const STEP: [i8; 256] = {
+        let mut step = [0i8; 256];
+        step[b'(' as usize] = 1;
+        step[b'[' as usize] = 1;
+        step[b'{' as usize] = 1;
+        step[b')' as usize] = -1;
+        step[b']' as usize] = -1;
+        step[b'}' as usize] = -1;
+        step
+    };
+    let mut depth = 0i64;
+    let mut deepest = 0i64;
     for byte in text.bytes() {
-        match byte {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+        // A closing bracket at depth 0 stays at 0 (stray closers do not hide later nesting).
+        depth = (depth + i64::from(STEP[usize::from(byte)])).max(0);
+        deepest = deepest.max(depth);
     }
-    deepest
+    usize::try_from(deepest).unwrap_or(usize::MAX)
 }
 
 /// Parses one file's text into facts. Never panics on any input; problems become entries of
 /// `FileFacts::problems`.
 pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
-    let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    let facts = extract_file_spans(text, dialect, max_nesting);
+    // proc-macro2 keeps a copy of every parsed text, with its line table, for the lifetime of
+    // the thread so that spans can be located. Facts hold lines, never spans, so once a file
+    // is done its entry can go: this keeps memory flat over a large tree and the span lookups
+    // of the next file short. Files are extracted on the model's own worker pool, so no
+    // caller's spans live on this thread.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts
+}
+
+fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
+    let (lines, opening) = count_lines_and_openings(text);
+    let lines = u32::try_from(lines).unwrap_or(u32::MAX);
     let mut facts = FileFacts {
         lines,
         modules: vec![RawModule::default()],
         ..FileFacts::default()
     };
-    let depth = bracket_depth(text);
+    // The count of opening brackets bounds their nesting; only a file with more of them than
+    // the limit needs a closer look.
+    let depth = if opening > max_nesting {
+        nesting_beyond(text, max_nesting).unwrap_or(0)
+    } else {
+        0
+    };
     if depth > max_nesting {
         facts.problems.push((
             None,
@@ -1071,6 +1284,17 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         }
     };
     facts.parsed = true;
+    // Items are large; growing their vector by doubling copies them over and over.
+    let estimate: usize = file
+        .items
+        .iter()
+        .map(|item| match item {
+            syn::Item::Impl(block) => block.items.len(),
+            syn::Item::Trait(definition) => definition.items.len() + 1,
+            _ => 1,
+        })
+        .sum();
+    facts.items.reserve(estimate);
     let mut extractor = Extractor {
         facts,
         dialect,
@@ -1080,10 +1304,10 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
         impl_context: None,
         diesel_write_depth: 0,
         message_macro_depth: 0,
-        consumed_literals: HashSet::new(),
+        consumed_literals: FastSet::default(),
         saw_router_method: false,
-        local_types: HashMap::new(),
-        bound_names: HashSet::new(),
+        local_types: FastMap::default(),
+        bound_names: FastSet::default(),
     };
     for item in &file.items {
         extractor.visit_item(item);

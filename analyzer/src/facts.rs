@@ -105,8 +105,6 @@ pub(crate) struct RawOwner {
     /// Self type path as written (the trait's name for a trait's provided method).
     pub self_type: RawPath,
     pub trait_path: Option<RawPath>,
-    /// The method is a provided method of a trait definition.
-    pub in_trait: bool,
 }
 
 /// One item defined in the file.

@@ -18,6 +18,7 @@ mod diesel;
 mod discover;
 mod extract;
 mod facts;
+mod fast_hash;
 pub mod model;
 mod modules;
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use crate::extract::extract_file;
+use crate::extract::{bracket_depth, count_lines_and_openings, extract_file, nesting_beyond};
 use crate::facts::RawRouteFragment;
 use crate::model::SqlDialect;
 use crate::sql::{analyze, is_whole_sql, split_statements};
@@ -226,6 +226,74 @@ impl RouterTree {
                 RouterPart::Nest(path, tree) => tree.expected(&format!("{prefix}{path}"), out),
                 RouterPart::Merge(tree) => tree.expected(prefix, out),
             }
+        }
+    }
+}
+
+/// The fast text counts used before parsing agree with the plain definitions they replace.
+mod text_counts {
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn lines_and_openings_match_the_plain_counts(text in "[a-z(\\[{}\\])\n\r ]{0,700}") {
+            let (lines, openings) = count_lines_and_openings(&text);
+            prop_assert_eq!(lines, text.lines().count());
+            prop_assert_eq!(openings, text.chars().filter(|c| matches!(c, '(' | '[' | '{')).count());
+            // The opening count bounds the nesting, which is what lets the exact walk be skipped.
+            prop_assert!(bracket_depth(&text) <= openings);
+        }
+
+        #[test]
+        fn blockwise_nesting_check_agrees_with_the_walk(
+            text in "[a-z(\\[{}\\])]{0,700}",
+            limit in 0usize..40,
+        ) {
+            let deepest = bracket_depth(&text);
+            prop_assert_eq!(nesting_beyond(&text, limit), (deepest > limit).then_some(deepest));
+        }
+
+        #[test]
+        fn blockwise_nesting_check_agrees_on_deep_text(
+            text in "([(\\[{a]{0,150}[)\\]}a]{0,150}){1,4}",
+            limit in 0usize..300,
+        ) {
+            let deepest = bracket_depth(&text);
+            prop_assert_eq!(nesting_beyond(&text, limit), (deepest > limit).then_some(deepest));
+        }
+
+        #[test]
+        fn counts_hold_for_any_text(text in ".{0,300}") {
+            let (lines, _) = count_lines_and_openings(&text);
+            prop_assert_eq!(lines, text.lines().count());
+        }
+    }
+
+    #[test]
+    fn nesting_walk_matches_a_straightforward_one() {
+        for text in [
+            "",
+            "(",
+            ")(",
+            "{[()]}",
+            "))((",
+            "(()(()))",
+            "}{][",
+            "a(b[c{d}e]f)g",
+        ] {
+            let mut depth = 0usize;
+            let mut deepest = 0usize;
+            for c in text.chars() {
+                match c {
+                    '(' | '[' | '{' => {
+                        depth += 1;
+                        deepest = deepest.max(depth);
+                    }
+                    ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            assert_eq!(bracket_depth(text), deepest, "{text:?}");
         }
     }
 }

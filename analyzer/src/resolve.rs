@@ -4,10 +4,10 @@
 //! external crate's name. External crates are recorded, never followed.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::RwLock;
 
 use crate::facts::{FileFacts, RawPath, UseEntry};
+use crate::fast_hash::FastMap;
 use crate::model::{CrateInfo, CrateKind, ItemKind};
 use crate::modules::FilePlace;
 
@@ -31,9 +31,9 @@ pub(crate) struct ModuleScope {
     pub crate_index: usize,
     pub path: Vec<String>,
     pub parent: Option<ModuleIndex>,
-    pub children: HashMap<String, ModuleIndex>,
-    pub items: HashMap<String, Vec<ItemIndex>>,
-    pub uses: HashMap<String, RawPath>,
+    pub children: FastMap<String, ModuleIndex>,
+    pub items: FastMap<String, Vec<ItemIndex>>,
+    pub uses: FastMap<String, RawPath>,
     pub globs: Vec<RawPath>,
 }
 
@@ -61,21 +61,21 @@ pub(crate) struct Context<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Scopes {
     pub modules: Vec<ModuleScope>,
-    module_index: HashMap<(usize, Vec<String>), ModuleIndex>,
+    module_index: FastMap<(usize, Vec<String>), ModuleIndex>,
     pub items: Vec<ItemEntry>,
     /// `(file, raw item)` to item index.
-    pub item_of: HashMap<(usize, usize), ItemIndex>,
+    pub item_of: FastMap<(usize, usize), ItemIndex>,
     /// `(file, raw module)` to module index.
-    pub module_of: HashMap<(usize, usize), ModuleIndex>,
-    /// Methods by self type and name.
-    pub methods: HashMap<(ItemIndex, String), ItemIndex>,
+    pub module_of: FastMap<(usize, usize), ModuleIndex>,
+    /// Methods by self type, then by name (two levels, so a lookup needs no owned key).
+    methods: FastMap<ItemIndex, FastMap<String, ItemIndex>>,
     /// Methods by name alone, for calls on receivers of unknown type.
-    pub methods_by_name: HashMap<String, Vec<ItemIndex>>,
-    crate_roots: HashMap<String, ModuleIndex>,
+    pub methods_by_name: FastMap<String, Vec<ItemIndex>>,
+    crate_roots: FastMap<String, ModuleIndex>,
     /// Memo of names found (or not) through `use` entries and globs, per module.
-    memo: RwLock<HashMap<(ModuleIndex, String), Option<Resolution>>>,
+    memo: RwLock<FastMap<ModuleIndex, FastMap<String, Option<Resolution>>>>,
     dependencies: Vec<Vec<String>>,
-    enum_variants: HashMap<ItemIndex, Vec<String>>,
+    enum_variants: FastMap<ItemIndex, Vec<String>>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -185,12 +185,19 @@ impl Scopes {
             if let Some(self_item) = self_item {
                 scopes
                     .methods
-                    .entry((self_item, name.clone()))
+                    .entry(self_item)
+                    .or_default()
+                    .entry(name.clone())
                     .or_insert(index);
             }
             scopes.methods_by_name.entry(name).or_default().push(index);
         }
         scopes
+    }
+
+    /// The method `name` of the type `item`, when the workspace defines one.
+    pub(crate) fn method(&self, item: ItemIndex, name: &str) -> Option<ItemIndex> {
+        self.methods.get(&item)?.get(name).copied()
     }
 
     /// Resolves a path written in `context`.
@@ -320,15 +327,15 @@ impl Scopes {
         }
         // Through `use` entries and globs the search can fan out (glob re-exports of glob
         // re-exports) and loop, so results are memoized and names being looked up are skipped.
-        let key = (module, name.to_string());
         if let Some(known) = self
             .memo
             .read()
             .ok()
-            .and_then(|memo| memo.get(&key).cloned())
+            .and_then(|memo| memo.get(&module)?.get(name).cloned())
         {
             return known;
         }
+        let key = (module, name.to_string());
         let in_progress = IN_PROGRESS.with(|stack| {
             let mut stack = stack.borrow_mut();
             if stack.contains(&key) {
@@ -344,7 +351,7 @@ impl Scopes {
         let found = self.lookup_imported(module, name, depth);
         IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
         if let Ok(mut memo) = self.memo.write() {
-            memo.insert(key, found.clone());
+            memo.entry(module).or_default().insert(key.1, found.clone());
         }
         found
     }
@@ -402,7 +409,7 @@ impl Scopes {
                 Resolution::Item(item) => {
                     // `Type::method`; otherwise an associated item or variant we do not model:
                     // the type itself is what the path couples to.
-                    if let Some(&method) = self.methods.get(&(item, segment.clone())) {
+                    if let Some(method) = self.method(item, segment) {
                         Resolution::Item(method)
                     } else {
                         return Resolution::Item(item);

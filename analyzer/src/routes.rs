@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token};
 
-use crate::extract::line_of;
+use crate::extract::{IdentText, each, first, last, line_of};
 use crate::facts::{RawPath, RawRouteFragment, RouteAttribute};
 use crate::model::Framework;
 
@@ -36,8 +36,10 @@ const HTTP_METHODS: [&str; 10] = [
 ];
 
 /// Whether a method name builds a router; a body calling none of them registers no route.
-pub(crate) fn is_router_method(name: &str) -> bool {
-    ROUTER_METHODS.contains(&name)
+pub(crate) fn is_router_method(name: &[u8]) -> bool {
+    ROUTER_METHODS
+        .iter()
+        .any(|method| method.as_bytes() == name)
 }
 
 /// Route attributes on a function: `#[get("/p")]`, `#[actix_web::post("/p")]`,
@@ -45,17 +47,19 @@ pub(crate) fn is_router_method(name: &str) -> bool {
 pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
     let mut found = Vec::new();
     for attr in attrs {
-        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
+        let Some(last) = last(&attr.path().segments) else {
             continue;
         };
-        let is_method = HTTP_METHODS.contains(&name.as_str()) && name != "any";
+        let text = IdentText::of(&last.ident);
+        let name = text.as_str();
+        let is_method = HTTP_METHODS.contains(&name) && name != "any";
         if !is_method && name != "route" {
             continue;
         }
         let Ok(args) = attr.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated) else {
             continue;
         };
-        let Some(path) = args.first().and_then(string_literal) else {
+        let Some(path) = first(&args).and_then(string_literal) else {
             continue;
         };
         let line = line_of(attr.span());
@@ -67,7 +71,7 @@ pub(crate) fn route_attributes(attrs: &[Attribute]) -> Vec<RouteAttribute> {
             });
             continue;
         }
-        for arg in args.iter().skip(1) {
+        for arg in each(&args).skip(1) {
             if let Expr::Assign(assign) = arg
                 && matches!(assign.left.as_ref(), Expr::Path(p) if p.path.is_ident("method"))
                 && let Some(method) = string_literal(&assign.right)
@@ -97,9 +101,7 @@ fn string_literal(expr: &Expr) -> Option<String> {
 fn path_of(expr: &Expr) -> Option<RawPath> {
     match expr {
         Expr::Path(p) => Some(
-            p.path
-                .segments
-                .iter()
+            each(&p.path.segments)
                 .map(|s| s.ident.to_string())
                 .collect(),
         ),
@@ -112,7 +114,7 @@ fn path_of(expr: &Expr) -> Option<RawPath> {
 
 fn last_segment(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        Expr::Path(p) => last(&p.path.segments).map(|s| s.ident.to_string()),
         _ => None,
     }
 }
@@ -150,7 +152,7 @@ fn chain_builds_routes(expr: &Expr) -> bool {
     let mut current = unwrap(expr);
     let mut steps = 0;
     while let Expr::MethodCall(call) = current {
-        if ROUTER_METHODS.contains(&call.method.to_string().as_str()) {
+        if is_router_method(IdentText::of(&call.method).as_bytes()) {
             return true;
         }
         current = unwrap(&call.receiver);
@@ -198,9 +200,7 @@ impl Evaluator<'_> {
                 Some("scope") => Chain {
                     prefix: join_paths(
                         prefix,
-                        &call
-                            .args
-                            .first()
+                        &first(&call.args)
                             .and_then(string_literal)
                             .unwrap_or_default(),
                     ),
@@ -210,9 +210,7 @@ impl Evaluator<'_> {
                     prefix: prefix.to_string(),
                     resource: Some(join_paths(
                         prefix,
-                        &call
-                            .args
-                            .first()
+                        &first(&call.args)
                             .and_then(string_literal)
                             .unwrap_or_default(),
                     )),
@@ -228,7 +226,7 @@ impl Evaluator<'_> {
     fn method(&mut self, call: &syn::ExprMethodCall, chain: Chain) -> Chain {
         let name = call.method.to_string();
         let line = line_of(call.method.span());
-        let args: Vec<&Expr> = call.args.iter().collect();
+        let args: Vec<&Expr> = each(&call.args).collect();
         match (name.as_str(), args.as_slice()) {
             ("route", [path, router]) => {
                 if let Some(path) = string_literal(path) {
@@ -271,9 +269,7 @@ impl Evaluator<'_> {
                         for target in targets {
                             self.fragments.push(RawRouteFragment::Include {
                                 prefix: prefix.clone(),
-                                target: target
-                                    .segments
-                                    .iter()
+                                target: each(&target.segments)
                                     .map(|s| s.ident.to_string())
                                     .collect(),
                                 line,
@@ -339,7 +335,7 @@ impl Evaluator<'_> {
                 let Some(name) = last_segment(&call.func) else {
                     return;
                 };
-                let args: Vec<&Expr> = call.args.iter().collect();
+                let args: Vec<&Expr> = each(&call.args).collect();
                 if HTTP_METHODS.contains(&name.as_str()) {
                     if let [handler] = args.as_slice() {
                         self.push_route(
@@ -380,7 +376,7 @@ impl Evaluator<'_> {
                     && let Expr::Call(inner) = unwrap(&call.receiver)
                     && inner.args.is_empty()
                     && let Some(method) = last_segment(&inner.func)
-                    && let Some(handler) = call.args.first()
+                    && let Some(handler) = first(&call.args)
                 {
                     let method = if HTTP_METHODS.contains(&method.as_str()) {
                         method.to_uppercase()
@@ -392,7 +388,7 @@ impl Evaluator<'_> {
                 }
                 self.method_router(&call.receiver, path, line, framework);
                 if HTTP_METHODS.contains(&name.as_str())
-                    && let Some(handler) = call.args.first()
+                    && let Some(handler) = first(&call.args)
                 {
                     self.push_route(
                         &name.to_uppercase(),
@@ -470,7 +466,7 @@ impl<'ast> Visit<'ast> for ChainFinder<'ast> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
-        if ROUTER_METHODS.contains(&node.method.to_string().as_str()) {
+        if is_router_method(IdentText::of(&node.method).as_bytes()) {
             // A maximal chain: its receivers are part of it, its arguments are evaluated by it.
             return;
         }

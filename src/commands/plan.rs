@@ -31,10 +31,24 @@ pub struct PlanSettings {
 
 /// Runs `strangler plan`.
 pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
-    let proposal = super::analyze::proposal_options(&args.path, &args.proposal)?;
-    let model = super::analyze::build_model(&args.path, &analyzer::ModelOptions::default())?;
-    super::analyze::check_model(&args.path, &model, &proposal)?;
-    let analysis = analyzer::analyze_model(&model, &args.path.display().to_string(), &proposal);
+    if let Some(format) = args.export {
+        return super::export::run(args, format);
+    }
+    if args.live.is_some()
+        || args.gateway.is_some()
+        || args.namespace.is_some()
+        || args.service_port.is_some()
+    {
+        anyhow::bail!("--live, --gateway, --namespace and --service-port go with --export");
+    }
+    // clap requires PATH without --export.
+    let Some(root) = &args.path else {
+        anyhow::bail!("name the monolith's source tree to plan, or pass --export");
+    };
+    let proposal = super::analyze::proposal_options(root, &args.proposal)?;
+    let model = super::analyze::build_model(root, &analyzer::ModelOptions::default())?;
+    super::analyze::check_model(root, &model, &proposal)?;
+    let analysis = analyzer::analyze_model(&model, &root.display().to_string(), &proposal);
     let settings = PlanSettings {
         monolith: args.monolith.trim_end_matches('/').to_string(),
         listen: args.listen.clone(),

@@ -32,17 +32,16 @@ fn admin_client(args: &AdminArgs) -> anyhow::Result<BlockingAdminClient> {
 /// Sets a route's weight on a running proxy, at once or by a progressive plan.
 pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
     if let Some(steps) = &args.steps {
-        if !args.dry_run
-            && let Some(group) = route_group(&admin_client(&args.admin)?, &args.route)
-        {
-            anyhow::bail!(
-                "`{}` is a route group ({}); a progressive cutover moves one route: name one of them",
-                args.route,
-                group.join(", ")
-            );
-        }
+        // A group (`reviews` for `reviews-1`, `reviews-2`...) moves as one: same weight at each
+        // step, checks over the sum, all back to 0 on a failed check.
+        let routes = if args.dry_run {
+            vec![args.route.clone()]
+        } else {
+            route_group(&admin_client(&args.admin)?, &args.route)
+                .unwrap_or_else(|| vec![args.route.clone()])
+        };
         let plan = CutoverPlan {
-            route: args.route.clone(),
+            routes,
             steps: steps.clone(),
             interval: args.interval,
             max_error_rate: args.max_error_rate,

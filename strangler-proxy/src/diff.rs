@@ -12,7 +12,8 @@ use serde_json::Value;
 /// Differences kept in the store (newest first when listed).
 pub const DIFF_SAMPLES: usize = 100;
 
-/// Request headers never stored as they were sent.
+/// Headers whose values are never stored: in a request's headers, or in a difference between
+/// compared response headers.
 const SECRET_HEADERS: [&str; 3] = ["authorization", "cookie", "set-cookie"];
 
 /// One side's response, as far as comparison needs it.
@@ -50,7 +51,10 @@ pub fn compare(rule: &DiffRule, primary: &Observed, candidate: &Observed) -> Vec
     for name in &rule.headers {
         let a = primary.headers.get(name);
         let b = candidate.headers.get(name);
-        if a != b {
+        if a != b && SECRET_HEADERS.contains(&name.as_str()) {
+            // A session cookie the service sets is as secret as the one a client sends.
+            differences.push(format!("header {name}: values differ (redacted)"));
+        } else if a != b {
             let show = |v: Option<&http::HeaderValue>| {
                 v.map_or_else(
                     || "(none)".to_owned(),
@@ -321,5 +325,35 @@ mod tests {
         assert!(shown.contains(&("authorization".into(), "[redacted]".into())));
         assert!(shown.contains(&("cookie".into(), "[redacted]".into())));
         assert!(shown.contains(&("accept".into(), "*/*".into())));
+    }
+
+    #[test]
+    fn differing_secret_response_headers_are_reported_without_their_values() {
+        let rule = DiffRule {
+            headers: vec![
+                HeaderName::from_static("set-cookie"),
+                HeaderName::from_static("etag"),
+            ],
+            ignore: Vec::new(),
+            redact: Vec::new(),
+        };
+        let with = |cookie: &str, etag: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("set-cookie", cookie.parse().expect("v"));
+            headers.insert("etag", etag.parse().expect("v"));
+            Observed {
+                status: StatusCode::OK,
+                headers,
+                body: None,
+            }
+        };
+        assert_eq!(
+            compare(&rule, &with("s=primary", "1"), &with("s=candidate", "2")),
+            [
+                "header set-cookie: values differ (redacted)",
+                "header etag: 1 != 2"
+            ]
+        );
+        assert!(compare(&rule, &with("s=same", "1"), &with("s=same", "1")).is_empty());
     }
 }

@@ -125,11 +125,11 @@ pub(crate) fn starts_with_statement_keyword(text: &str) -> bool {
         "upsert",
     ];
     let trimmed = text.trim_start();
-    let word: String = trimmed
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    let rest = &trimmed[word.len()..];
+    let length = trimmed
+        .bytes()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(trimmed.len());
+    let (word, rest) = trimmed.split_at(length);
     KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
         && rest.starts_with(|c: char| c.is_whitespace() || c == '(')
 }

@@ -106,15 +106,14 @@ fn every_context_builds_passes_its_tests_and_matches_the_monolith() {
         let dir = scratch.path().join(context);
         write(&service, &dir);
         cargo(&dir, &["fmt", "--check"], &[]);
+        cargo(
+            &dir,
+            &["clippy", "--all-targets", "--", "-D", "warnings"],
+            &[],
+        );
         cargo(&dir, &["build"], &[]);
         cargo(&dir, &["test"], &[]);
     }
-    // Clippy once, on the service the demo extracts.
-    cargo(
-        &scratch.path().join("reviews"),
-        &["clippy", "--all-targets", "--", "-D", "warnings"],
-        &[],
-    );
 
     let monolith = start_monolith(&scratch.path().join("cinema.db"));
     let monolith_db = scratch.path().join("cinema.db");

@@ -10,8 +10,10 @@ use crate::status::RouteStatus;
 /// A plan: the weights to go through and how long to hold each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CutoverPlan {
-    /// Route name.
-    pub route: String,
+    /// The routes moved together (one route, or the routes of a group such as `reviews-1`,
+    /// `reviews-2`): every step sets each of them to the step's weight, the checks sum their
+    /// candidate figures, and a failed check puts all of them back to 0.
+    pub routes: Vec<String>,
     /// Weights in order, each 0-100.
     pub steps: Vec<u32>,
     /// How long each step is held and watched.
@@ -26,8 +28,13 @@ impl CutoverPlan {
     /// The plan in words, one line per step (what `--dry-run` prints).
     pub fn describe(&self) -> String {
         let mut text = format!(
-            "cutover plan for route {}: {} steps, {:?} each, candidate error rate <= {}\n",
-            self.route,
+            "cutover plan for {} {}: {} steps, {:?} each, candidate error rate <= {}\n",
+            if self.routes.len() == 1 {
+                "route"
+            } else {
+                "routes"
+            },
+            self.routes.join(", "),
             self.steps.len(),
             self.interval,
             self.max_error_rate
@@ -91,30 +98,53 @@ pub enum PlanOutcome {
     },
 }
 
-fn candidate_counts(route: &RouteStatus) -> (u64, u64, u64, u64) {
-    let side = &route.candidate_side;
-    let (compared, matched) = route
-        .shadow
-        .as_ref()
-        .map_or((0, 0), |shadow| (shadow.compared, shadow.matched));
-    (
-        side.requests,
-        side.server_errors.max(side.proxy_failures),
-        compared,
-        matched,
-    )
+/// Candidate requests, failures, compared and matched shadow pairs, summed over the routes.
+fn candidate_counts(routes: &[RouteStatus]) -> (u64, u64, u64, u64) {
+    routes.iter().fold((0, 0, 0, 0), |sum, route| {
+        let side = &route.candidate_side;
+        let (compared, matched) = route
+            .shadow
+            .as_ref()
+            .map_or((0, 0), |shadow| (shadow.compared, shadow.matched));
+        (
+            sum.0 + side.requests,
+            sum.1 + side.server_errors.max(side.proxy_failures),
+            sum.2 + compared,
+            sum.3 + matched,
+        )
+    })
 }
 
-async fn route_status(client: &AdminClient, name: &str) -> Result<RouteStatus, AdminError> {
-    let status = client.status().await?;
-    status
-        .routes
-        .into_iter()
-        .find(|route| route.name == name)
-        .ok_or_else(|| AdminError::Refused {
-            status: http::StatusCode::NOT_FOUND,
-            message: format!("no route named `{name}`"),
+/// The status of each named route, in the plan's order.
+async fn routes_status(
+    client: &AdminClient,
+    names: &[String],
+) -> Result<Vec<RouteStatus>, AdminError> {
+    let mut status = client.status().await?.routes;
+    names
+        .iter()
+        .map(|name| {
+            let index = status
+                .iter()
+                .position(|route| &route.name == name)
+                .ok_or_else(|| AdminError::Refused {
+                    status: http::StatusCode::NOT_FOUND,
+                    message: format!("no route named `{name}`"),
+                })?;
+            Ok(status.swap_remove(index))
         })
+        .collect()
+}
+
+async fn set_weights(
+    client: &AdminClient,
+    names: &[String],
+    weight: u32,
+) -> Result<(), AdminError> {
+    for name in names {
+        client.set_weight(name, weight).await?;
+    }
+    Ok(())
 }
 
 /// Runs a plan against a proxy; `on_event` sees each step begin and pass.
@@ -123,35 +153,52 @@ pub async fn run_plan(
     plan: &CutoverPlan,
     mut on_event: impl FnMut(&PlanEvent),
 ) -> Result<PlanOutcome, AdminError> {
+    if plan.routes.is_empty() {
+        return Err(AdminError::Refused {
+            status: http::StatusCode::BAD_REQUEST,
+            message: "a cutover plan needs at least one route".into(),
+        });
+    }
     for (index, weight) in plan.steps.iter().copied().enumerate() {
         let number = index + 1;
-        let before = candidate_counts(&route_status(client, &plan.route).await?);
-        client.set_weight(&plan.route, weight).await?;
+        let before = candidate_counts(&routes_status(client, &plan.routes).await?);
+        set_weights(client, &plan.routes, weight).await?;
         on_event(&PlanEvent::Step { number, weight });
         // Watch during the step too, so a rollback by the proxy's own rule stops the plan at once.
         let deadline = tokio::time::Instant::now() + plan.interval;
-        let route = loop {
+        let routes = loop {
             let now = tokio::time::Instant::now();
             let pause = deadline
                 .saturating_duration_since(now)
                 .min(Duration::from_secs(1));
             tokio::time::sleep(pause).await;
-            let route = route_status(client, &plan.route).await?;
-            if route.breach.is_some() || tokio::time::Instant::now() >= deadline {
-                break route;
+            let routes = routes_status(client, &plan.routes).await?;
+            if routes.iter().any(|r| r.breach.is_some()) || tokio::time::Instant::now() >= deadline
+            {
+                break routes;
             }
         };
-        let after = candidate_counts(&route);
+        let after = candidate_counts(&routes);
+        // The first breach in the plan's order, named by its route when there are several.
+        let breach = routes.iter().find_map(|route| {
+            route.breach.as_ref().map(|breach| {
+                if plan.routes.len() == 1 {
+                    breach.clone()
+                } else {
+                    format!("{} on route {}", breach, route.name)
+                }
+            })
+        });
         let delta = |a: u64, b: u64| a.saturating_sub(b);
         let (requests, errors) = (delta(after.0, before.0), delta(after.1, before.1));
         let (compared, matched) = (delta(after.2, before.2), delta(after.3, before.3));
-        if let Some(breach) = route.breach.as_ref().filter(|b| b.starts_with("freeze")) {
+        if let Some(breach) = breach.as_ref().filter(|b| b.starts_with("freeze")) {
             return Ok(PlanOutcome::Frozen {
                 at_weight: weight,
                 reason: format!("the proxy's rollback rule froze the route: {breach}"),
             });
         }
-        let failure = if let Some(breach) = &route.breach {
+        let failure = if let Some(breach) = &breach {
             Some(format!("the proxy's rollback rule fired: {breach}"))
         } else if requests > 0 && errors as f64 / requests as f64 > plan.max_error_rate {
             Some(format!(
@@ -170,7 +217,7 @@ pub async fn run_plan(
                 })
         };
         if let Some(reason) = failure {
-            client.set_weight(&plan.route, 0).await?;
+            set_weights(client, &plan.routes, 0).await?;
             return Ok(PlanOutcome::RolledBack {
                 at_weight: weight,
                 reason,

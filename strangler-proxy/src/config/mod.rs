@@ -6,6 +6,7 @@
 
 mod policies;
 mod raw;
+mod read;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -28,6 +28,10 @@ pub(crate) struct RawConfig {
     pub timeouts: RawTimeouts,
     #[serde(default)]
     pub log: RawLog,
+    /// `[analyze]`: the analyzer's knobs and pins (`strangler analyze` reads them), so one
+    /// `strangler.toml` can hold both. The proxy takes the table as it is and never reads it.
+    #[serde(default, rename = "analyze")]
+    pub _analyze: Option<toml::Table>,
 }
 
 /// `[upstreams.NAME]`.

@@ -679,6 +679,18 @@ mod tests {
     }
 
     #[test]
+    fn the_analyzer_section_is_left_to_the_analyzer() {
+        let text = "listen = \"127.0.0.1:0\"\n\
+                    [upstreams.monolith]\nendpoints = [\"http://127.0.0.1:3000\"]\n\
+                    [default]\nprimary = \"monolith\"\n\
+                    [analyze]\ncontexts = 4\npins = { \"src/a.rs\" = \"x\" }\n";
+        assert!(from_toml(text, "<test>").is_ok());
+        let misspelt = text.replace("[analyze]", "[analyse]");
+        let error = from_toml(&misspelt, "<test>").expect_err("unknown sections are refused");
+        assert!(error.to_string().contains("analyse"), "{error}");
+    }
+
+    #[test]
     fn endpoints_are_plain_http_origins() {
         assert!(parse_endpoint("http://127.0.0.1:3000").is_ok());
         assert!(parse_endpoint("http://127.0.0.1:3000/").is_ok());

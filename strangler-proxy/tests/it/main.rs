@@ -2,6 +2,7 @@
 
 mod access_log;
 mod admin;
+mod chaos;
 mod config;
 mod fallback;
 mod forwarding;

@@ -66,7 +66,7 @@ impl Drop for Load {
 
 fn plan() -> CutoverPlan {
     CutoverPlan {
-        route: "reviews".into(),
+        routes: vec!["reviews".into()],
         steps: vec![20, 50, 100],
         interval: Duration::from_millis(300),
         max_error_rate: 0.01,
@@ -151,4 +151,108 @@ async fn a_low_shadow_match_rate_stops_the_plan() {
         other => panic!("expected a rollback, got {other:?}"),
     }
     assert_eq!(proxy.status().routes[0].weight, 0);
+}
+
+/// Two routes of one group (`reviews-1`, `reviews-2`), both from `mono` to `svc`.
+fn group_config(mono: &TestUpstream, svc: &TestUpstream) -> String {
+    fill(
+        &(format!(
+            "{HEADER}{}",
+            r#"
+[upstreams.mono]
+endpoints = ["{mono}"]
+[upstreams.svc]
+endpoints = ["{svc}"]
+[[routes]]
+name = "reviews-1"
+match = { prefix = "/api/reviews" }
+primary = "mono"
+candidate = "svc"
+[[routes]]
+name = "reviews-2"
+match = { prefix = "/api/ratings" }
+primary = "mono"
+candidate = "svc"
+"#
+        ) + "[default]\nprimary = \"mono\"\n"),
+        &[mono, svc],
+    )
+}
+
+fn group_plan() -> CutoverPlan {
+    CutoverPlan {
+        routes: vec!["reviews-1".into(), "reviews-2".into()],
+        ..plan()
+    }
+}
+
+#[tokio::test]
+async fn a_route_group_moves_together() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&group_config(&mono, &svc)).await;
+    let _reviews = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), false);
+    let _ratings = Load::start(format!("http://{}/api/ratings", proxy.listen_addr()), false);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    assert!(
+        group_plan()
+            .describe()
+            .contains("routes reviews-1, reviews-2")
+    );
+    let outcome = run_plan(&admin, &group_plan(), |_| {}).await.expect("plan");
+    assert_eq!(outcome, PlanOutcome::Completed);
+    let weights = group_weights(&proxy);
+    assert_eq!(weights, [100, 100]);
+}
+
+#[tokio::test]
+async fn a_failure_on_one_route_of_a_group_rolls_back_all_of_it() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&group_config(&mono, &svc)).await;
+    // Only the second route's candidate fails; the first is healthy.
+    let _reviews = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), false);
+    let _ratings = Load::start(format!("http://{}/api/ratings", proxy.listen_addr()), true);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    match run_plan(&admin, &group_plan(), |_| {}).await.expect("plan") {
+        PlanOutcome::RolledBack { at_weight, reason } => {
+            assert_eq!(at_weight, 20);
+            assert!(reason.starts_with("candidate error rate"), "{reason}");
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    let weights = group_weights(&proxy);
+    assert_eq!(weights, [0, 0]);
+}
+
+#[tokio::test]
+async fn a_plan_naming_an_unknown_route_is_refused_before_any_weight_moves() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&group_config(&mono, &svc)).await;
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let plan = CutoverPlan {
+        routes: vec!["reviews-1".into(), "nope".into()],
+        ..plan()
+    };
+    let error = run_plan(&admin, &plan, |_| {}).await.expect_err("refused");
+    assert!(error.to_string().contains("nope"), "{error}");
+    let weights = group_weights(&proxy);
+    assert_eq!(weights, [0, 0]);
+}
+
+/// The weights of `reviews-1` and `reviews-2`, in that order.
+fn group_weights(proxy: &strangler_proxy::RunningProxy) -> Vec<u8> {
+    let status = proxy.status();
+    ["reviews-1", "reviews-2"]
+        .iter()
+        .map(|name| {
+            status
+                .routes
+                .iter()
+                .find(|route| route.name == *name)
+                .map(|route| route.weight)
+                .expect("the route is listed")
+        })
+        .collect()
 }
