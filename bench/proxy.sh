@@ -8,11 +8,27 @@
 # under wrk -c64, failed requests counted.
 #
 # Usage: bench/proxy.sh [ROUNDS] [SECONDS]     (defaults: 3 rounds of 10 s per target)
-# Needs root for apt-get when wrk, nginx or haproxy are missing. Not part of CI.
+#        bench/proxy.sh --instructions [SECONDS] (default 8 s per proxy)
+#
+# --instructions measures what does not depend on the machine's load: user-space instructions
+# per request of each proxy (valgrind's callgrind, counting only while wrk -t1 -c64 runs, after a
+# warm-up) and system calls per request (strace -c), same upstream, same requests; then CPU time
+# per request (user and system, from /proc/PID/stat), which does move with the load.
+#
+# strangler-proxy runs as `strangler-proxy/examples/serve` (the very `serve_until_signal` that
+# `strangler proxy` runs, without building the whole CLI), built with the `dist` profile
+# (release + fat LTO).
+# Needs root for apt-get when wrk, nginx, haproxy (or valgrind, strace) are missing. Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=throughput
+if [ "${1:-}" = "--instructions" ]; then
+  MODE=instructions
+  shift
+fi
 ROUNDS=${1:-3}
 SECONDS_PER_RUN=${2:-10}
+[ "$MODE" = instructions ] && SECONDS_PER_RUN=${1:-8}
 SERVER_CPU=0
 LOAD_CPU=1
 
@@ -20,6 +36,10 @@ need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx)
 command -v haproxy >/dev/null || need+=(haproxy)
+if [ "$MODE" = instructions ]; then
+  command -v valgrind >/dev/null || need+=(valgrind)
+  command -v strace >/dev/null || need+=(strace)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -27,8 +47,8 @@ fi
 NGINX=$(command -v nginx)
 HAPROXY=$(command -v haproxy)
 
-cargo build --release -q -p strangler
-STRANGLER=$PWD/target/release/strangler
+cargo build --profile dist -q -p strangler-proxy --example serve
+STRANGLER=${CARGO_TARGET_DIR:-$PWD/target}/dist/examples/serve
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -73,7 +93,6 @@ http {
   }
 }
 CONF
-taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -g 'daemon on;'
 
 cat > "$WORK/haproxy.cfg" <<CONF
 global
@@ -91,7 +110,6 @@ frontend fe
 backend be
   server up 127.0.0.1:$UP_A
 CONF
-taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy.pid"
 
 cat > "$WORK/strangler.toml" <<CONF
 listen = "127.0.0.1:$STRANGLER_PORT"
@@ -113,9 +131,6 @@ sticky = { header = "x-user-id" }
 [default]
 primary = "monolith"
 CONF
-taskset -c $SERVER_CPU "$STRANGLER" proxy --config "$WORK/strangler.toml" --workers 1 >"$WORK/strangler.out" 2>&1 &
-STRANGLER_PID=$!
-PIDS+=("$STRANGLER_PID")
 
 # Every request carries a different user id, for every target alike, so the sticky route splits.
 cat > "$WORK/users.lua" <<'LUA'
@@ -126,13 +141,92 @@ request = function()
 end
 LUA
 
-for port in $UP_A $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT; do
-  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$port/" || { echo "port $port does not answer"; exit 1; }
-done
+wait_for() { # port [tries]
+  for _ in $(seq "${2:-50}"); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
+  echo "port $1 does not answer"
+  exit 1
+}
 
 declare -A PORT=([direct]=$UP_A [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [strangler]=$STRANGLER_PORT)
 TARGETS=(direct nginx haproxy strangler)
+
+if [ "$MODE" = instructions ]; then
+  wait_for $UP_A
+  # Each proxy in the foreground, one at a time, as its own process (so valgrind and strace see it).
+  start_proxy() { # target [wrapper...]
+    local target=$1
+    shift
+    case $target in
+      nginx) taskset -c $SERVER_CPU "$@" "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" \
+               -g 'daemon off; master_process off;' >"$WORK/$target.out" 2>&1 & ;;
+      haproxy) taskset -c $SERVER_CPU "$@" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/$target.out" 2>&1 & ;;
+      strangler) taskset -c $SERVER_CPU "$@" "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/$target.out" 2>&1 & ;;
+    esac
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    wait_for "${PORT[$target]}" 300
+  }
+  stop_proxy() { kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true; }
+  load() { # target seconds
+    taskset -c $LOAD_CPU wrk -t1 -c64 -d"$2"s -s "$WORK/users.lua" "http://127.0.0.1:${PORT[$1]}/"
+  }
+  echo "== user-space instructions per request (callgrind), wrk -t1 -c64 for ${SECONDS_PER_RUN}s after a 2 s warm-up"
+  for target in nginx haproxy strangler; do
+    out="$WORK/callgrind.$target"
+    start_proxy "$target" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out"
+    load "$target" 2 >/dev/null
+    callgrind_control -i on "$PROXY_PID" >/dev/null 2>&1
+    load "$target" "$SECONDS_PER_RUN" >"$WORK/wrk.$target"
+    callgrind_control -i off "$PROXY_PID" >/dev/null 2>&1
+    callgrind_control -d "$PROXY_PID" >/dev/null 2>&1
+    sleep 1
+    stop_proxy
+    requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
+    instructions=$(cat "$out"* | awk '/^totals:/ { s += $2 } END { print s }')
+    echo "$target: $instructions instructions / $requests requests = $((instructions / requests)) per request"
+  done
+  echo "== system calls per request (strace -c -f), wrk -t1 -c64 for ${SECONDS_PER_RUN}s after a 1 s warm-up"
+  for target in nginx haproxy strangler; do
+    start_proxy "$target"
+    load "$target" 1 >/dev/null
+    strace -c -f -p "$PROXY_PID" -o "$WORK/strace.$target" 2>/dev/null &
+    strace_pid=$!
+    sleep 0.5
+    load "$target" "$SECONDS_PER_RUN" >"$WORK/wrk.$target"
+    kill -INT "$strace_pid"
+    wait "$strace_pid" 2>/dev/null || true
+    stop_proxy
+    requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
+    awk -v r="$requests" -v t="$target" '
+      NR > 2 && $NF != "total" && $4 + 0 > 0 { total += $4 }
+      NR > 2 && $NF != "total" && $4 + 0 > 0 && $4 / r >= 0.01 { calls = calls sprintf(" %s %.2f", $NF, $4 / r) }
+      END { printf "%s: %.2f per request:%s\n", t, total / r, calls }' "$WORK/strace.$target"
+  done
+  echo "== CPU time per request (user and system time of the proxy from /proc/PID/stat), wrk -t1 -c64 for ${SECONDS_PER_RUN}s"
+  echo "   (this one moves with the machine's load; interleaved, 3 rounds)"
+  ticks=$(getconf CLK_TCK)
+  for round in 1 2 3; do
+    for target in nginx haproxy strangler; do
+      start_proxy "$target"
+      load "$target" 1 >/dev/null
+      read -r user1 system1 < <(awk '{ print $14, $15 }' "/proc/$PROXY_PID/stat")
+      load "$target" "$SECONDS_PER_RUN" >"$WORK/wrk.$target"
+      read -r user2 system2 < <(awk '{ print $14, $15 }' "/proc/$PROXY_PID/stat")
+      stop_proxy
+      requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.$target")
+      awk -v t="$target" -v r="$requests" -v u=$((user2 - user1)) -v s=$((system2 - system1)) -v hz="$ticks" -v n="$round" \
+        'BEGIN { printf "round %d %s: %.1f us user + %.1f us system per request (%d requests)\n", n, t, u / hz * 1e6 / r, s / hz * 1e6 / r, r }'
+    done
+  done
+  exit 0
+fi
+
+taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -g 'daemon on;'
+taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy.pid"
+taskset -c $SERVER_CPU "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/strangler.out" 2>&1 &
+STRANGLER_PID=$!
+PIDS+=("$STRANGLER_PID")
+for port in $UP_A $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT; do wait_for "$port"; done
 
 # wrk output -> "req/s p50_us p99_us errors"
 parse() {

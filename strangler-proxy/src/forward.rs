@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
 use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Limited};
@@ -27,7 +27,10 @@ use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
 use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
-use crate::ids::{is_acceptable_request_id, is_valid_traceparent, new_trace_id, new_traceparent};
+use crate::deadline::Deadlines;
+use crate::ids::{
+    is_acceptable_request_id, is_valid_traceparent, trace_id_bytes, traceparent_bytes,
+};
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
 use crate::pool::PoolError;
@@ -42,6 +45,7 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
@@ -60,7 +64,7 @@ pub struct Decision {
 pub(crate) struct Attempt {
     pub response: Response<ProxyBody>,
     pub failure: Option<ProxyFailure>,
-    pub endpoint: Option<String>,
+    pub endpoint: Option<Arc<str>>,
     /// This answer came from the primary after the candidate failed.
     pub fell_back: bool,
 }
@@ -109,13 +113,36 @@ fn fallback_copy(
     Some(copy)
 }
 
+/// The client end of one connection, with what every request on it needs worked out once per
+/// connection rather than once per request.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientPeer {
+    /// The client's address.
+    pub addr: SocketAddr,
+    /// Its IP as a header value, for `X-Forwarded-For`.
+    forwarded_for: Option<HeaderValue>,
+    /// The listener's clock for per-request timeouts.
+    deadlines: Arc<Deadlines>,
+}
+
+impl ClientPeer {
+    pub(crate) fn new(addr: SocketAddr, deadlines: Arc<Deadlines>) -> Self {
+        ClientPeer {
+            addr,
+            forwarded_for: HeaderValue::from_str(&addr.ip().to_string()).ok(),
+            deadlines,
+        }
+    }
+}
+
 /// Serves one client request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     mut request: Request<Incoming>,
-    client: SocketAddr,
+    peer: ClientPeer,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let started = Instant::now();
+    let client = peer.addr;
     if let Some(reason) = refusal(&request) {
         shared.metrics.global.rejected.fetch_add(1, Relaxed);
         let status = if request.method() == Method::CONNECT {
@@ -138,7 +165,9 @@ pub(crate) async fn handle(
         upstream: upstream.clone(),
         route,
     };
-    let request_id = ensure_request_ids(request.headers_mut());
+    let request_id_value = ensure_request_ids(request.headers_mut());
+    // Visible ASCII either way: a kept id passed `is_acceptable_request_id`, a new one is hex.
+    let request_id = request_id_value.to_str().unwrap_or_default();
     // Only kept when there is an access log to write them to.
     let logged = shared.log.access_enabled().then(|| {
         let path = request
@@ -156,7 +185,7 @@ pub(crate) async fn handle(
         .as_ref()
         .and_then(|limiter| limiter.check(&parts.headers).err());
     let mut attempt = if let Some(wait) = throttled {
-        let mut attempt = local_failure(&decision, ProxyFailure::Throttled, &request_id, None);
+        let mut attempt = local_failure(&decision, ProxyFailure::Throttled, request_id, None);
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         attempt
             .response
@@ -164,7 +193,7 @@ pub(crate) async fn handle(
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         attempt
     } else if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
-        local_failure(&decision, ProxyFailure::BodyTooLarge, &request_id, None)
+        local_failure(&decision, ProxyFailure::BodyTooLarge, request_id, None)
     } else {
         let retry = fallback_copy(&decision, &parts, &body);
         let limit = table.limits.max_body_bytes;
@@ -178,7 +207,9 @@ pub(crate) async fn handle(
                     .is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
             {
                 // Small enough to mirror: read it first, then send the same bytes to both.
-                match Limited::new(body, SHADOW_BODY_LIMIT).collect().await {
+                // (Boxed, like the fallback below: rare paths kept out of the request future,
+                // which is moved into place once per request.)
+                match Box::pin(Limited::new(body, SHADOW_BODY_LIMIT).collect()).await {
                     Ok(collected) => {
                         let bytes = collected.to_bytes();
                         (LimitedBody::from_bytes(bytes.clone()), Some((copy, bytes)))
@@ -196,17 +227,10 @@ pub(crate) async fn handle(
                 (LimitedBody::new(body, limit), None)
             }
         };
-        let mut first = forward_to(&table, &decision, parts, body, client, &request_id).await;
+        let mut first = forward_to(&table, &decision, parts, body, &peer, request_id).await;
         if let Some((copy, bytes)) = mirror {
             first = crate::shadow::start_mirror(
-                &shared,
-                &table,
-                &decision,
-                first,
-                copy,
-                bytes,
-                client,
-                &request_id,
+                &shared, &table, &decision, first, copy, bytes, client, request_id,
             );
         }
         match retry {
@@ -220,14 +244,14 @@ pub(crate) async fn handle(
                     upstream: decision.route.primary.clone(),
                     route: decision.route.clone(),
                 };
-                let mut second = forward_to(
+                let mut second = Box::pin(forward_to(
                     &table,
                     &decision,
                     copy,
                     LimitedBody::empty(),
-                    client,
-                    &request_id,
-                )
+                    &peer,
+                    request_id,
+                ))
                 .await;
                 second.fell_back = true;
                 second
@@ -236,13 +260,11 @@ pub(crate) async fn handle(
         }
     };
     let status = attempt.response.status();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        attempt
-            .response
-            .headers_mut()
-            .entry(X_REQUEST_ID)
-            .or_insert(value);
-    }
+    attempt
+        .response
+        .headers_mut()
+        .entry(X_REQUEST_ID)
+        .or_insert_with(|| request_id_value.clone());
     let latency = started.elapsed();
     decision
         .route
@@ -260,7 +282,7 @@ pub(crate) async fn handle(
     if let Some((method, path)) = logged {
         shared.log.access(&AccessRecord {
             time: crate::ids::now_rfc3339(),
-            request_id: &request_id,
+            request_id,
             client: client.ip().to_string(),
             method: method.as_str(),
             path: &path,
@@ -314,16 +336,16 @@ pub(crate) async fn forward_to(
     decision: &Decision,
     mut parts: http::request::Parts,
     body: LimitedBody,
-    client: SocketAddr,
+    peer: &ClientPeer,
     request_id: &str,
 ) -> Attempt {
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
     let original_host = parts.headers.get(header::HOST).cloned();
     remove_hop_by_hop(&mut parts.headers);
-    add_forwarding_headers(
+    set_forwarding_headers(
         &mut parts.headers,
-        client,
+        peer.forwarded_for.as_ref(),
         original_host,
         &decision.upstream,
         endpoint,
@@ -343,8 +365,11 @@ pub(crate) async fn forward_to(
         table.timeouts.connect,
         upstream_request,
     );
-    let outcome = tokio::time::timeout(table.timeouts.request, exchange).await;
-    let label = Some(endpoint.label.clone());
+    let outcome = peer
+        .deadlines
+        .timeout(table.timeouts.request, exchange)
+        .await;
+    let label = Some(endpoint.shared_label.clone());
     if let Some(outlier) = &decision.upstream.outlier {
         let succeeded = match &outcome {
             Ok(Ok(response)) => !response.status().is_server_error(),
@@ -396,7 +421,7 @@ fn local_failure(
     decision: &Decision,
     failure: ProxyFailure,
     request_id: &str,
-    endpoint: Option<String>,
+    endpoint: Option<Arc<str>>,
 ) -> Attempt {
     let (status, error) = match failure {
         ProxyFailure::Connect | ProxyFailure::Upstream => (StatusCode::BAD_GATEWAY, "bad_gateway"),
@@ -441,69 +466,107 @@ pub(crate) fn json_response(status: StatusCode, body: serde_json::Value) -> Resp
 }
 
 /// Keeps a well-formed `X-Request-Id` and `traceparent`, generates the missing or malformed ones,
-/// and returns the request id.
-fn ensure_request_ids(headers: &mut HeaderMap) -> String {
+/// and returns the request id (as the header value, so echoing it costs no copy).
+fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
     let kept = headers
         .get(X_REQUEST_ID)
         .filter(|value| is_acceptable_request_id(value.as_bytes()))
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let request_id = match kept {
-        Some(id) => id,
+        .cloned();
+    let (request_id, generated) = match kept {
+        Some(id) => (id, None),
         None => {
-            let generated = new_trace_id();
-            if let Ok(value) = HeaderValue::from_str(&generated) {
-                headers.insert(X_REQUEST_ID, value);
-            }
-            generated
+            let generated = trace_id_bytes();
+            let value =
+                HeaderValue::from_bytes(&generated).expect("hex digits are a valid header value");
+            headers.insert(X_REQUEST_ID, value.clone());
+            (value, Some(generated))
         }
     };
     let trace_ok = headers
         .get(TRACEPARENT)
         .is_some_and(|value| is_valid_traceparent(value.as_bytes()));
     if !trace_ok {
-        // A generated request id doubles as the trace id, so logs and traces join up.
-        let trace_id =
-            if request_id.len() == 32 && request_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                request_id.clone()
-            } else {
-                new_trace_id()
-            };
-        if let Ok(value) = HeaderValue::from_str(&new_traceparent(&trace_id)) {
-            headers.insert(TRACEPARENT, value);
-        }
-        headers.remove(HeaderName::from_static("tracestate"));
+        // A generated request id doubles as the trace id, so logs and traces join up; so does a
+        // kept one that has the shape of a trace id.
+        let trace_id = generated
+            .or_else(|| {
+                let kept = request_id.as_bytes();
+                (kept.len() == 32 && kept.iter().all(u8::is_ascii_hexdigit))
+                    .then(|| kept.try_into().ok())
+                    .flatten()
+            })
+            .unwrap_or_else(trace_id_bytes);
+        let value = HeaderValue::from_bytes(&traceparent_bytes(&trace_id))
+            .expect("a traceparent is a valid header value");
+        headers.insert(TRACEPARENT, value);
+        headers.remove(TRACESTATE);
     }
     request_id
 }
 
-/// Removes the headers that describe one connection rather than the message.
+/// Headers that describe one connection rather than the message; `Connection` first.
+static HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    KEEP_ALIVE,
+    PROXY_CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Removes the headers that describe one connection rather than the message: the hop-by-hop
+/// headers and any that `Connection` names.
+///
+/// One pass over the names finds which are present (most messages carry none, or only
+/// `Connection: keep-alive`), so the common case costs no hashing and no allocation.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
+    let mut present = 0u16;
+    for name in headers.keys() {
+        if let Some(index) = HOP_BY_HOP.iter().position(|hop| hop == name) {
+            present |= 1 << index;
+        }
     }
-    for name in [
-        header::CONNECTION,
-        KEEP_ALIVE,
-        PROXY_CONNECTION,
-        header::PROXY_AUTHENTICATE,
-        header::PROXY_AUTHORIZATION,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
-        headers.remove(name);
+    if present == 0 {
+        return;
+    }
+    if present & 1 != 0 {
+        let mut named: Vec<HeaderName> = Vec::new();
+        for value in &headers.get_all(header::CONNECTION) {
+            let Ok(value) = value.to_str() else {
+                continue;
+            };
+            for token in value.split(',').map(str::trim) {
+                // `close` names no header; the hop-by-hop ones go below anyway.
+                if token.is_empty()
+                    || token.eq_ignore_ascii_case("keep-alive")
+                    || token.eq_ignore_ascii_case("close")
+                    || HOP_BY_HOP
+                        .iter()
+                        .any(|hop| token.eq_ignore_ascii_case(hop.as_str()))
+                {
+                    continue;
+                }
+                if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
+                    named.push(name);
+                }
+            }
+        }
+        for name in named {
+            headers.remove(name);
+        }
+    }
+    for (index, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << index) != 0 {
+            headers.remove(name);
+        }
     }
 }
 
+/// Sets `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` and `Host` for a request to
+/// `endpoint` from `client`.
 pub(crate) fn add_forwarding_headers(
     headers: &mut HeaderMap,
     client: SocketAddr,
@@ -511,35 +574,60 @@ pub(crate) fn add_forwarding_headers(
     upstream: &Upstream,
     endpoint: &crate::upstream::EndpointState,
 ) {
-    let client_ip = client.ip().to_string();
-    let forwarded_for = {
-        let earlier: Vec<&str> = headers
-            .get_all(X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .collect();
-        if earlier.is_empty() {
-            client_ip
-        } else {
-            format!("{}, {client_ip}", earlier.join(", "))
+    let client_ip = HeaderValue::from_str(&client.ip().to_string()).ok();
+    set_forwarding_headers(
+        headers,
+        client_ip.as_ref(),
+        original_host,
+        upstream,
+        endpoint,
+    );
+}
+
+/// [`add_forwarding_headers`] with the client's IP already made a header value (once per
+/// connection).
+fn set_forwarding_headers(
+    headers: &mut HeaderMap,
+    client_ip: Option<&HeaderValue>,
+    original_host: Option<HeaderValue>,
+    upstream: &Upstream,
+    endpoint: &crate::upstream::EndpointState,
+) {
+    // Entries rather than look-up-then-insert: each name is hashed once.
+    if let Some(client_ip) = client_ip {
+        match headers.entry(X_FORWARDED_FOR) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(client_ip.clone());
+            }
+            Entry::Occupied(mut occupied) => {
+                let earlier: Vec<&str> = occupied
+                    .iter()
+                    .filter_map(|value| value.to_str().ok())
+                    .collect();
+                let forwarded_for = if earlier.is_empty() {
+                    Some(client_ip.clone())
+                } else {
+                    let mut joined = earlier.join(", ");
+                    joined.push_str(", ");
+                    joined.push_str(client_ip.to_str().unwrap_or_default());
+                    HeaderValue::from_str(&joined).ok()
+                };
+                if let Some(value) = forwarded_for {
+                    occupied.insert(value);
+                }
+            }
         }
-    };
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert(X_FORWARDED_FOR, value);
     }
-    if !headers.contains_key(X_FORWARDED_PROTO) {
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    }
-    let instance_host = HeaderValue::from_str(endpoint.address.authority.as_str()).ok();
+    headers
+        .entry(X_FORWARDED_PROTO)
+        .or_insert_with(|| HeaderValue::from_static("http"));
     if upstream.preserve_host && original_host.is_some() {
         return;
     }
-    if let Some(original) = original_host
-        && !headers.contains_key(X_FORWARDED_HOST)
-    {
-        headers.insert(X_FORWARDED_HOST, original);
+    if let Some(original) = original_host {
+        headers.entry(X_FORWARDED_HOST).or_insert(original);
     }
-    if let Some(host) = instance_host {
-        headers.insert(header::HOST, host);
+    if let Some(host) = &endpoint.host_header {
+        headers.insert(header::HOST, host.clone());
     }
 }

@@ -36,30 +36,50 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     mix64(hash)
 }
 
-fn push_hex(out: &mut String, value: u64, digits: usize) {
+/// Writes `value` as 16 lower-case hex digits into `out` (which must hold exactly 16 bytes).
+fn write_hex(out: &mut [u8], value: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for index in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (index * 4)) & 0xf) as usize]));
+    for (index, byte) in out.iter_mut().enumerate() {
+        *byte = HEX[((value >> ((15 - index) * 4)) & 0xf) as usize];
     }
 }
 
 /// 32 lower-case hex digits (128 random bits), usable both as a request id and a trace id.
-pub(crate) fn new_trace_id() -> String {
-    let mut id = String::with_capacity(32);
-    push_hex(&mut id, random_u64(), 16);
-    push_hex(&mut id, random_u64() | 1, 16);
+/// Built on the stack: the request path makes one per request.
+pub(crate) fn trace_id_bytes() -> [u8; 32] {
+    let mut id = [0; 32];
+    write_hex(&mut id[..16], random_u64());
+    write_hex(&mut id[16..], random_u64() | 1);
     id
 }
 
-/// A `traceparent` for a request that came without one: version 00, sampled.
-pub(crate) fn new_traceparent(trace_id: &str) -> String {
-    let mut value = String::with_capacity(55);
-    value.push_str("00-");
-    value.push_str(trace_id);
-    value.push('-');
-    push_hex(&mut value, random_u64() | 1, 16);
-    value.push_str("-01");
+/// [`trace_id_bytes`] as a `String`.
+#[cfg(test)]
+pub(crate) fn new_trace_id() -> String {
+    trace_id_bytes().iter().map(|b| char::from(*b)).collect()
+}
+
+/// A `traceparent` for a request that came without one: version 00, sampled, with a fresh
+/// parent id.
+pub(crate) fn traceparent_bytes(trace_id: &[u8; 32]) -> [u8; 55] {
+    let mut value = [0; 55];
+    value[..3].copy_from_slice(b"00-");
+    value[3..35].copy_from_slice(trace_id);
+    value[35] = b'-';
+    write_hex(&mut value[36..52], random_u64() | 1);
+    value[52..].copy_from_slice(b"-01");
     value
+}
+
+/// [`traceparent_bytes`] as a `String`, for a trace id given as text (32 hex digits).
+#[cfg(test)]
+pub(crate) fn new_traceparent(trace_id: &str) -> String {
+    let mut id = [b'0'; 32];
+    id.copy_from_slice(&trace_id.as_bytes()[..32]);
+    traceparent_bytes(&id)
+        .iter()
+        .map(|b| char::from(*b))
+        .collect()
 }
 
 /// Is this a well-formed W3C `traceparent` (version 00 layout, non-zero ids)?

@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod body;
 pub mod config;
+mod deadline;
 pub mod diff;
 pub mod forward;
 mod ids;

@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -23,6 +23,8 @@ use tokio::task::JoinHandle;
 
 use crate::body::ProxyBody;
 use crate::config::ValidConfig;
+use crate::deadline::{Deadlines, HyperTimer};
+use crate::forward::ClientPeer;
 use crate::ids::stable_hash;
 use crate::log::EventLog;
 use crate::metrics::MetricsRegistry;
@@ -115,7 +117,9 @@ impl Proxy {
             stopped.clone(),
             drain,
             header_limits,
-            move |request, peer| crate::forward::handle(proxy_shared.clone(), request, peer),
+            move |request, peer: &ClientPeer| {
+                crate::forward::handle(proxy_shared.clone(), request, peer.clone())
+            },
         ));
         let admin_shared = shared.clone();
         let admin_task = tokio::spawn(serve(
@@ -123,7 +127,7 @@ impl Proxy {
             stopped,
             Duration::from_secs(2),
             (64 * 1024, Duration::from_secs(10)),
-            move |request, _peer| crate::admin::handle(admin_shared.clone(), request),
+            move |request, _peer: &ClientPeer| crate::admin::handle(admin_shared.clone(), request),
         ));
         shared.log.event(
             "started",
@@ -250,13 +254,16 @@ async fn serve<F, Fut>(
     handler: F,
 ) -> bool
 where
-    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Request<Incoming>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
+    let deadlines = Deadlines::new();
+    // Aborted when this function returns or is itself dropped (an aborted proxy task).
+    let _ticker = AbortOnDrop(tokio::spawn(deadlines.clone().run()));
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
+        .timer(HyperTimer(deadlines.clone()))
         .header_read_timeout(header_timeout)
         .max_header_size(max_header_bytes)
         .max_buf_size(max_header_bytes.max(8192) + 8192)
@@ -267,7 +274,8 @@ where
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let handler = handler.clone();
-                    let service = service_fn(move |request| handler(request, peer));
+                    let peer = ClientPeer::new(peer, deadlines.clone());
+                    let service = service_fn(move |request| handler(request, &peer));
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {
@@ -287,6 +295,15 @@ where
     tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_ok()
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Reloads whenever the file's content changes (polling: works on every filesystem, including
@@ -322,4 +339,76 @@ fn spawn_sighup(shared: Arc<Shared>) -> std::io::Result<JoinHandle<()>> {
             let _ = shared.reload("sighup");
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// The header read timeout runs on the proxy's own coarse clock (`deadline`): a client that
+    /// never finishes its request head is cut off after `client_header`, not before, while a
+    /// client that does is served on the same kind of connection.
+    #[tokio::test]
+    async fn a_client_that_never_finishes_its_head_is_cut_off_after_the_header_timeout() {
+        let config = ValidConfig::from_toml_str(
+            r#"
+listen = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+watch_config = "off"
+[log]
+target = "off"
+[timeouts]
+client_header = "300ms"
+[upstreams.mono]
+endpoints = ["http://127.0.0.1:1"]
+[default]
+primary = "mono"
+"#,
+            "<test>",
+        )
+        .expect("valid config");
+        let proxy = Proxy::start(config).await.expect("start");
+        let mut stream = TcpStream::connect(proxy.listen_addr())
+            .await
+            .expect("connect");
+        let started = Instant::now();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        let waited = started.elapsed();
+        assert!(read.is_ok(), "the connection was not closed within 5 s");
+        assert!(
+            waited >= Duration::from_millis(300),
+            "closed before the header timeout: {waited:?}"
+        );
+
+        // A complete head on a fresh connection is answered (502: no upstream listens).
+        let mut stream = TcpStream::connect(proxy.listen_addr())
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("answered in time")
+            .expect("read");
+        assert!(
+            answer.starts_with(b"HTTP/1.1 502"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        proxy.shutdown().await;
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::Uri;
+use http::{HeaderValue, Uri};
 use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -32,6 +32,10 @@ pub struct EndpointState {
     pub address: EndpointAddress,
     /// `scheme://authority` as text, for logs.
     pub label: String,
+    /// The same, shared, for the per-request records that carry it (no copy per request).
+    pub(crate) shared_label: Arc<str>,
+    /// `Host` for requests to this instance, built once instead of per request.
+    pub(crate) host_header: Option<HeaderValue>,
     /// Its idle keep-alive connections.
     pub pool: Arc<ConnectionPool>,
     healthy: AtomicBool,
@@ -51,8 +55,11 @@ fn now_ms() -> u64 {
 
 impl EndpointState {
     fn new(address: EndpointAddress) -> Self {
+        let label = address.to_string();
         EndpointState {
-            label: address.to_string(),
+            shared_label: Arc::from(label.as_str()),
+            host_header: HeaderValue::from_str(address.authority.as_str()).ok(),
+            label,
             address,
             pool: Arc::default(),
             healthy: AtomicBool::new(true),
@@ -66,7 +73,9 @@ impl EndpointState {
 
     /// Is it ejected by outlier detection right now?
     pub fn is_ejected(&self) -> bool {
-        self.ejected_until_ms.load(Relaxed) > now_ms()
+        // Never ejected (the usual case): no need to read the clock.
+        let until = self.ejected_until_ms.load(Relaxed);
+        until != 0 && until > now_ms()
     }
 
     /// Healthy and not ejected: a request may go there.

@@ -1,0 +1,288 @@
+//! Coarse deadlines for the per-request timeouts (reading a request head, waiting for the
+//! upstream).
+//!
+//! Every request arms two timeouts that almost never fire. With tokio's timer each one is an
+//! entry inserted into and removed from the timer wheel under its lock, and an insertion that
+//! lands before the driver's next wake-up also writes to the runtime's eventfd: measured on the
+//! proxy benchmark, 0.77 extra `write` system calls and about 2,000 instructions per request.
+//!
+//! Here a deadline is a slot in a small table; arming it is a push, disarming a pop, and a
+//! single ticker task (one tokio interval per proxy listener) advances a millisecond clock every
+//! [`TICK`] and wakes the expired ones. Deadlines fire up to two ticks late, never early:
+//! plenty for timeouts configured in hundreds of milliseconds or more.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// How often the clock advances and expired deadlines are woken.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// The clock and the armed deadlines of one listener.
+#[derive(Debug)]
+pub struct Deadlines {
+    start: Instant,
+    /// Milliseconds since `start`, as of the last tick.
+    now_ms: AtomicU64,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    /// Deadline (ms since start) and the waker of a pending poll; `None` for a free slot.
+    armed: Vec<Option<(u64, Option<Waker>)>>,
+    free: Vec<usize>,
+}
+
+impl Deadlines {
+    /// A clock starting now; call [`Deadlines::run`] to make it tick.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Deadlines {
+            start: Instant::now(),
+            now_ms: AtomicU64::new(0),
+            slots: Mutex::default(),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ms.load(Ordering::Relaxed)
+    }
+
+    /// Milliseconds since start at `instant`, rounded up.
+    fn ms_at(&self, instant: Instant) -> u64 {
+        let since = instant.saturating_duration_since(self.start);
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            + u64::from(!since.subsec_nanos().is_multiple_of(1_000_000))
+    }
+
+    /// Advances the clock and wakes expired deadlines, every [`TICK`], until the task is
+    /// dropped or aborted.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            self.tick(Instant::now());
+        }
+    }
+
+    fn tick(&self, now: Instant) {
+        let now = self.ms_at(now);
+        self.now_ms.store(now, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        for (deadline, waker) in slots.armed.iter_mut().flatten() {
+            if *deadline <= now
+                && let Some(waker) = waker.take()
+            {
+                waker.wake();
+            }
+        }
+    }
+
+    /// A future that completes once `deadline` has passed.
+    pub fn sleep_until(self: &Arc<Self>, deadline: Instant) -> Sleep {
+        Sleep {
+            // Measured against a clock that lags by up to a tick: one tick more makes sure the
+            // deadline has really passed when it fires.
+            deadline_ms: self.ms_at(deadline) + TICK.as_millis() as u64,
+            slot: None,
+            deadlines: self.clone(),
+        }
+    }
+
+    /// A future that completes once `duration` has passed.
+    pub fn sleep(self: &Arc<Self>, duration: Duration) -> Sleep {
+        self.sleep_until(Instant::now() + duration)
+    }
+
+    /// Runs `future` with a time limit.
+    pub async fn timeout<F: Future>(
+        self: &Arc<Self>,
+        duration: Duration,
+        future: F,
+    ) -> Result<F::Output, Elapsed> {
+        let mut future = std::pin::pin!(future);
+        let mut sleep = self.sleep(duration);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Ok(output));
+            }
+            Pin::new(&mut sleep).poll(cx).map(|()| Err(Elapsed))
+        })
+        .await
+    }
+}
+
+/// A time limit passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+/// Completes once its deadline has passed (see [`Deadlines`]).
+#[derive(Debug)]
+pub struct Sleep {
+    deadline_ms: u64,
+    /// Its slot, once it has been polled before its deadline.
+    slot: Option<usize>,
+    deadlines: Arc<Deadlines>,
+}
+
+impl Sleep {
+    fn disarm(&mut self) {
+        if let Some(index) = self.slot.take() {
+            let mut slots = self
+                .deadlines
+                .slots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            slots.armed[index] = None;
+            slots.free.push(index);
+        }
+    }
+
+    /// Moves the deadline (keeps the slot).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline_ms = self.deadlines.ms_at(deadline) + TICK.as_millis() as u64;
+        if let Some(index) = self.slot {
+            let mut slots = self
+                .deadlines
+                .slots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some((armed, _)) = &mut slots.armed[index] {
+                *armed = self.deadline_ms;
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.deadlines.now_ms() >= this.deadline_ms {
+            this.disarm();
+            return Poll::Ready(());
+        }
+        let mut slots = this
+            .deadlines
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match this.slot {
+            Some(index) => {
+                if let Some((_, waker)) = &mut slots.armed[index]
+                    && !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+                {
+                    *waker = Some(cx.waker().clone());
+                }
+            }
+            None => {
+                let entry = Some((this.deadline_ms, Some(cx.waker().clone())));
+                let index = match slots.free.pop() {
+                    Some(index) => {
+                        slots.armed[index] = entry;
+                        index
+                    }
+                    None => {
+                        slots.armed.push(entry);
+                        slots.armed.len() - 1
+                    }
+                };
+                this.slot = Some(index);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
+/// hyper's timer (for the header read timeout) on top of [`Deadlines`].
+#[derive(Debug, Clone)]
+pub struct HyperTimer(pub Arc<Deadlines>);
+
+struct HyperSleep(Sleep);
+
+impl Future for HyperSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.get_mut().0).poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for HyperSleep {}
+
+impl hyper::rt::Timer for HyperTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(HyperSleep(self.0.sleep(duration)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(HyperSleep(self.0.sleep_until(deadline)))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        if let Some(sleep) = sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
+            sleep.get_mut().0.reset(new_deadline);
+        } else {
+            *sleep = self.sleep_until(new_deadline);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn fires_after_the_deadline_and_not_before() {
+        let deadlines = Deadlines::new();
+        let ticker = tokio::spawn(deadlines.clone().run());
+        let started = Instant::now();
+        deadlines.sleep(Duration::from_millis(50)).await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(50),
+            "fired early: {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(2),
+            "fired far too late: {waited:?}"
+        );
+        let fast = deadlines.timeout(Duration::from_secs(5), async { 7 }).await;
+        assert_eq!(fast, Ok(7));
+        let slow = deadlines
+            .timeout(Duration::from_millis(30), std::future::pending::<()>())
+            .await;
+        assert_eq!(slow, Err(Elapsed));
+        ticker.abort();
+    }
+
+    #[tokio::test]
+    async fn dropped_deadlines_free_their_slot() {
+        let deadlines = Deadlines::new();
+        let ticker = tokio::spawn(deadlines.clone().run());
+        for _ in 0..100 {
+            let pending = deadlines.timeout(Duration::from_secs(60), std::future::pending::<()>());
+            let _ = tokio::time::timeout(Duration::from_millis(1), pending).await;
+        }
+        let slots = deadlines.slots.lock().expect("lock");
+        assert_eq!(slots.armed.iter().flatten().count(), 0);
+        assert!(
+            slots.armed.len() <= 2,
+            "slots are reused: {}",
+            slots.armed.len()
+        );
+        drop(slots);
+        ticker.abort();
+    }
+}
