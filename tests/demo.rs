@@ -186,3 +186,93 @@ fn killing_the_service_mid_walk_falls_back_without_failing_a_read() {
     assert_eq!(n(&last["candidate_requests"]), 0, "{context}");
     assert!(n(&last["primary_requests"]) > 0, "{context}");
 }
+
+/// Whether process `pid` is gone (or a zombie waiting for whoever adopted it to reap it).
+#[cfg(target_os = "linux")]
+fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// The pid printed as `(pid N` on the line that starts with `prefix`.
+fn pid_on(stdout: &str, prefix: &str) -> Option<u32> {
+    let line = stdout.lines().find(|line| line.starts_with(prefix))?;
+    let rest = line.split_once("(pid ")?.1;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_demo_killed_outright_takes_its_services_with_it() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    binaries_are_built();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let stdout_path = scratch.path().join("stdout.txt");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strangler"));
+    command
+        .args(["demo", "--fast"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STRANGLER_DEMO_NO_BUILD", "1")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+        .stderr(Stdio::null());
+    {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0);
+    }
+    let mut demo = Demo {
+        child: command.spawn().expect("strangler demo starts"),
+    };
+    // Wait for the traffic to start: both services are up by then.
+    let started = Instant::now();
+    let stdout = loop {
+        let stdout = read(&stdout_path);
+        if stdout.contains("5. traffic") {
+            break stdout;
+        }
+        assert!(
+            started.elapsed() < RUN_LIMIT && demo.child.try_wait().expect("wait").is_none(),
+            "the demo did not reach its traffic:\n{stdout}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let monolith = pid_on(&stdout, "1. monolith").expect("the monolith's pid");
+    let service = pid_on(&stdout, "3. reviews").expect("the service's pid");
+    assert!(!is_gone(monolith) && !is_gone(service), "{stdout}");
+
+    // SIGKILL to the demo alone (not its group): no guard, no signal handler runs.
+    demo.child.kill().expect("kill");
+    demo.child.wait().expect("wait");
+    let killed = Instant::now();
+    while !(is_gone(monolith) && is_gone(service)) && killed.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = [monolith, service].map(|pid| !is_gone(pid));
+    // Leave nothing behind either way: the children, then the run's directory.
+    for pid in [monolith, service] {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status();
+    }
+    if let Some(dir) = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("strangler demo: working in "))
+    {
+        let _ = std::fs::remove_dir_all(dir.trim());
+    }
+    assert_eq!(
+        left,
+        [false, false],
+        "the monolith ({monolith}) and the service ({service}) must stop when the demo dies"
+    );
+}

@@ -5,7 +5,8 @@
 //! Start-up contract relied on by tests, the demo and the proxy tests: the database is created,
 //! migrated and seeded, the listener is bound, and then exactly one line
 //! `listening on http://IP:PORT` is printed to stdout with the real port (so `--addr
-//! 127.0.0.1:0` works). SIGTERM or ctrl-c stops it gracefully.
+//! 127.0.0.1:0` works). SIGTERM or ctrl-c stops it gracefully; so does the end of standard input
+//! with `--stop-when-stdin-closes`.
 
 mod app;
 mod common;
@@ -38,6 +39,10 @@ struct Args {
     /// SQLite database file, created and seeded when missing.
     #[arg(long, env = "CINEMA_DB", default_value = "./cinema.db")]
     db: PathBuf,
+    /// Also stop when standard input reaches its end: a supervisor that holds the other end of
+    /// a pipe (such as `strangler demo`) then takes this process with it however it dies.
+    #[arg(long)]
+    stop_when_stdin_closes: bool,
 }
 
 fn main() -> ExitCode {
@@ -82,15 +87,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
     drop(stdout);
 
     axum::serve(listener, app::build_router(db))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown_signal(args.stop_when_stdin_closes))
         .await
         .context("server failed")?;
     tracing::info!("sample-monolith stopped");
     Ok(())
 }
 
-/// Resolves on ctrl-c or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on ctrl-c or SIGTERM, or when standard input closes if `stdin_lifeline` is set.
+async fn shutdown_signal(stdin_lifeline: bool) {
+    let stdin_closed = async {
+        if !stdin_lifeline {
+            std::future::pending::<()>().await;
+        }
+        let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+        // A plain thread: reading stdin blocks, and this read only ends with the pipe.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            let _ = closed.send(());
+        });
+        let _ = on_close.await;
+        tracing::info!("standard input closed");
+    };
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -110,5 +128,6 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+        () = stdin_closed => {}
     }
 }

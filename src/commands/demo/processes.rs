@@ -139,7 +139,10 @@ impl ChildProcess {
         let mut command = Command::new(program);
         command
             .args(args)
-            .stdin(Stdio::null())
+            // The children are started with `--stop-when-stdin-closes`: this pipe's write end
+            // stays in `child` until the guard goes, and the kernel closes it if the demo is
+            // killed outright, so no child outlives the demo.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file));
         for key in ["MONOLITH_URL", "MOVIES_URL", "CUSTOMERS_URL", "RUST_LOG"] {
