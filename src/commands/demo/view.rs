@@ -33,13 +33,13 @@ impl Printer {
 
     /// One line.
     pub fn line(&mut self, text: &str) {
-        println!("{text}");
+        say(text);
         super::flush();
     }
 
     /// A block of lines.
     pub fn text(&mut self, text: &str) {
-        print!("{text}");
+        say_raw(text);
         super::flush();
     }
 }
@@ -314,7 +314,7 @@ impl LiveView {
             )
         };
         if self.terminal {
-            println!("{heading}");
+            say(&heading);
             // On stdout, like the lines around it, so the two never overwrite each other.
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
             bar.set_style(
@@ -324,7 +324,7 @@ impl LiveView {
             bar.enable_steady_tick(Duration::from_millis(120));
             self.bar = Some(bar);
         } else {
-            println!("{heading}");
+            say(&heading);
         }
         super::flush();
     }
@@ -333,7 +333,7 @@ impl LiveView {
     pub fn note(&mut self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(format!("  ! {text}")),
-            None => println!("  ! {text}"),
+            None => say(&format!("  ! {text}")),
         }
         super::flush();
     }
@@ -381,7 +381,7 @@ impl LiveView {
         );
         match &self.bar {
             Some(bar) => bar.set_message(text),
-            None => println!("  {text}"),
+            None => say(&format!("  {text}")),
         }
         super::flush();
     }
@@ -391,7 +391,7 @@ impl LiveView {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        println!("  done: {line}");
+        say(&format!("  done: {line}"));
         super::flush();
     }
 
@@ -503,4 +503,17 @@ pub fn final_summary(view: &FinalView<'_>, drained: bool) -> String {
         view.wall_seconds
     );
     out
+}
+
+/// One line on stdout. A closed stdout (`strangler demo | head`) must not stop the demo: it
+/// goes on, and its exit status still tells whether a request failed.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Text on stdout as it is (see [`say`]).
+fn say_raw(text: &str) {
+    use std::io::Write as _;
+    let _ = write!(std::io::stdout().lock(), "{text}");
 }
