@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use analyzer::analysis::{Analysis, ContextReport};
-use anyhow::Context as _;
 
 use crate::cli::PlanArgs;
 
@@ -58,11 +57,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<()> {
     let text = render(&analysis, &settings);
     match &args.out {
         Some(path) => {
-            if path.exists() && !args.force {
-                anyhow::bail!("{} exists; pass --force to overwrite it", path.display());
-            }
-            std::fs::write(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            super::write_output(path, &text, args.force)?;
             let routes = text.matches("[[routes]]").count();
             let mut err = std::io::stderr().lock();
             writeln!(

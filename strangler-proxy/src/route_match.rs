@@ -26,6 +26,31 @@ pub enum PathMatch {
     Pattern(Vec<PatternSegment>),
 }
 
+impl PathMatch {
+    /// The path as written in the config: the literal path or prefix, or the pattern with
+    /// `{name}` for its parameters.
+    pub fn text(&self) -> String {
+        match self {
+            PathMatch::Exact(path) | PathMatch::Prefix(path) => path.clone(),
+            PathMatch::Pattern(segments) => {
+                let mut text = String::new();
+                for segment in segments {
+                    text.push('/');
+                    match segment {
+                        PatternSegment::Literal(literal) => text.push_str(literal),
+                        PatternSegment::Param(name) => {
+                            text.push('{');
+                            text.push_str(name);
+                            text.push('}');
+                        }
+                    }
+                }
+                text
+            }
+        }
+    }
+}
+
 /// One segment of a `pattern`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PatternSegment {
@@ -100,25 +125,12 @@ impl RouteMatch {
 
     /// A one-line human description, e.g. `prefix /api/reviews [GET,POST]`.
     pub fn describe(&self) -> String {
-        let mut text = match &self.path {
-            PathMatch::Exact(path) => format!("exact {path}"),
-            PathMatch::Prefix(prefix) => format!("prefix {prefix}"),
-            PathMatch::Pattern(segments) => {
-                let mut pattern = String::new();
-                for segment in segments {
-                    pattern.push('/');
-                    match segment {
-                        PatternSegment::Literal(text) => pattern.push_str(text),
-                        PatternSegment::Param(name) => {
-                            pattern.push('{');
-                            pattern.push_str(name);
-                            pattern.push('}');
-                        }
-                    }
-                }
-                format!("pattern {pattern}")
-            }
+        let kind = match &self.path {
+            PathMatch::Exact(_) => "exact",
+            PathMatch::Prefix(_) => "prefix",
+            PathMatch::Pattern(_) => "pattern",
         };
+        let mut text = format!("{kind} {}", self.path.text());
         if !self.methods.is_empty() {
             let methods: Vec<&str> = self.methods.iter().map(Method::as_str).collect();
             text.push_str(&format!(" [{}]", methods.join(",")));

@@ -29,7 +29,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use strangler_proxy::route_match::PathMatch;
 
-use super::{ExportPlan, ExportRoute, UniqueNames, path_text, pattern_regex, sticky_text};
+use super::{ExportPlan, ExportRoute, UniqueNames, pattern_regex, sticky_text};
 
 /// What the HTTPRoutes attach to and where the backends listen.
 pub struct GatewayOptions {
@@ -257,7 +257,7 @@ fn comments(route: &ExportRoute<'_>) -> Vec<String> {
     if let PathMatch::Pattern(_) = &config.matcher().path {
         lines.push(format!(
             "pattern {} as a RegularExpression path match (support is implementation-specific)",
-            path_text(&config.matcher().path)
+            config.matcher().path.text()
         ));
     }
     if config.matcher().headers.iter().any(|h| h.value.is_none()) {

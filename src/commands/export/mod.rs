@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use strangler_proxy::ValidConfig;
 use strangler_proxy::config::{RouteConfig, StickyKey};
-use strangler_proxy::route_match::{PathMatch, PatternSegment};
+use strangler_proxy::route_match::PatternSegment;
 
 use crate::cli::{ExportFormat, PlanArgs};
 
@@ -108,11 +108,7 @@ pub fn run(args: &PlanArgs, format: ExportFormat) -> anyhow::Result<()> {
     };
     match &args.out {
         Some(out) => {
-            if out.exists() && !args.force {
-                anyhow::bail!("{} exists; pass --force to overwrite it", out.display());
-            }
-            std::fs::write(out, &text)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            super::write_output(out, &text, args.force)?;
             let weights: Vec<String> = plan
                 .routes
                 .iter()
@@ -206,28 +202,6 @@ fn live_weights(
     Ok(live)
 }
 
-/// The path a route's match starts from, as literal text with `{name}` for parameters.
-pub fn path_text(path: &PathMatch) -> String {
-    match path {
-        PathMatch::Exact(path) | PathMatch::Prefix(path) => path.clone(),
-        PathMatch::Pattern(segments) => {
-            let mut text = String::new();
-            for segment in segments {
-                text.push('/');
-                match segment {
-                    PatternSegment::Literal(literal) => text.push_str(literal),
-                    PatternSegment::Param(name) => {
-                        text.push('{');
-                        text.push_str(name);
-                        text.push('}');
-                    }
-                }
-            }
-            text
-        }
-    }
-}
-
 /// A pattern as an anchored regular expression (RE2 and PCRE agree on this subset): literal
 /// segments escaped, each `{name}` one non-empty segment.
 pub fn pattern_regex(segments: &[PatternSegment]) -> String {
@@ -299,7 +273,7 @@ mod tests {
         ];
         assert_eq!(pattern_regex(&segments), "^/api/v1\\.0/[^/]+/reviews$");
         assert_eq!(
-            path_text(&PathMatch::Pattern(segments)),
+            strangler_proxy::route_match::PathMatch::Pattern(segments).text(),
             "/api/v1.0/{id}/reviews"
         );
     }

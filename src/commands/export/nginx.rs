@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use strangler_proxy::config::StickyKey;
 use strangler_proxy::route_match::PathMatch;
 
-use super::{ExportPlan, ExportRoute, UniqueNames, path_text, pattern_regex, sticky_text};
+use super::{ExportPlan, ExportRoute, UniqueNames, pattern_regex, sticky_text};
 
 /// The methods strangler mirrors when a route does not mirror writes.
 const READ_METHODS: &str = "GET|HEAD|OPTIONS";
@@ -496,7 +496,7 @@ fn locations(plan: &ExportPlan<'_>) -> Vec<Location> {
         let PathMatch::Pattern(segments) = path else {
             continue;
         };
-        let probe = path_text(path);
+        let probe = path.text();
         let routes = (0..plan.routes.len())
             .filter(|&i| {
                 let other = &plan.routes[i].config.matcher().path;

@@ -14,22 +14,31 @@ fn config(mono: &TestUpstream, svc: &TestUpstream) -> String {
 }
 
 fn config_with(mono: &TestUpstream, svc: &TestUpstream, extra: &str) -> String {
+    config_of(
+        mono,
+        svc,
+        &format!(
+            "{}{extra}\n",
+            route_from_mono_to_svc("reviews", "/api/reviews")
+        ),
+    )
+}
+
+/// Upstreams `mono` and `svc`, the given routes, and `mono` as the default.
+fn config_of(mono: &TestUpstream, svc: &TestUpstream, routes: &str) -> String {
+    let upstreams = "[upstreams.mono]\nendpoints = [\"{mono}\"]\n\
+                     [upstreams.svc]\nendpoints = [\"{svc}\"]\n";
     fill(
-        &(format!(
-            "{HEADER}{}{extra}\n",
-            r#"
-[upstreams.mono]
-endpoints = ["{mono}"]
-[upstreams.svc]
-endpoints = ["{svc}"]
-[[routes]]
-name = "reviews"
-match = { prefix = "/api/reviews" }
-primary = "mono"
-candidate = "svc"
-"#
-        ) + "[default]\nprimary = \"mono\"\n"),
+        &format!("{HEADER}{upstreams}{routes}[default]\nprimary = \"mono\"\n"),
         &[mono, svc],
+    )
+}
+
+/// A `[[routes]]` block from `mono` to `svc` on a path prefix.
+fn route_from_mono_to_svc(name: &str, prefix: &str) -> String {
+    format!(
+        "[[routes]]\nname = \"{name}\"\nmatch = {{ prefix = \"{prefix}\" }}\n\
+         primary = \"mono\"\ncandidate = \"svc\"\n"
     )
 }
 
@@ -155,28 +164,9 @@ async fn a_low_shadow_match_rate_stops_the_plan() {
 
 /// Two routes of one group (`reviews-1`, `reviews-2`), both from `mono` to `svc`.
 fn group_config(mono: &TestUpstream, svc: &TestUpstream) -> String {
-    fill(
-        &(format!(
-            "{HEADER}{}",
-            r#"
-[upstreams.mono]
-endpoints = ["{mono}"]
-[upstreams.svc]
-endpoints = ["{svc}"]
-[[routes]]
-name = "reviews-1"
-match = { prefix = "/api/reviews" }
-primary = "mono"
-candidate = "svc"
-[[routes]]
-name = "reviews-2"
-match = { prefix = "/api/ratings" }
-primary = "mono"
-candidate = "svc"
-"#
-        ) + "[default]\nprimary = \"mono\"\n"),
-        &[mono, svc],
-    )
+    let routes = route_from_mono_to_svc("reviews-1", "/api/reviews")
+        + &route_from_mono_to_svc("reviews-2", "/api/ratings");
+    config_of(mono, svc, &routes)
 }
 
 fn group_plan() -> CutoverPlan {
