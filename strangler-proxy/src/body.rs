@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
-use crate::pool::PooledBody;
+use crate::pool::{ExchangeError, PooledBody};
 
 /// Why streaming the client's body to the upstream stopped.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,18 @@ impl LimitedBody {
             held: (!bytes.is_empty()).then_some(bytes),
             remaining: 0,
             limit: 0,
+        }
+    }
+}
+
+impl LimitedBody {
+    /// The whole body when it can be sent again: none at all, or bytes held in memory (a
+    /// streamed body is consumed as it is sent).
+    pub(crate) fn replayable(&self) -> Option<Bytes> {
+        match (&self.held, &self.inner) {
+            (Some(held), _) => Some(held.clone()),
+            (None, None) => Some(Bytes::new()),
+            (None, Some(inner)) => inner.is_end_stream().then(Bytes::new),
         }
     }
 }
@@ -168,12 +180,12 @@ impl ProxyBody {
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = ExchangeError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, ExchangeError>>> {
         match self.get_mut() {
             ProxyBody::Upstream(body) => Pin::new(body).poll_frame(cx),
             ProxyBody::Teed(tee) => {

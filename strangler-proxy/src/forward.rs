@@ -19,21 +19,22 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
-use http::uri::{PathAndQuery, Uri};
-use http::{Method, Request, Response, StatusCode, Version};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
+use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as _, Incoming};
 use serde_json::json;
 
 use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
 use crate::deadline::Deadlines;
+use crate::h1::Replacements;
 use crate::ids::{
     is_acceptable_request_id, is_valid_traceparent, trace_id_bytes, traceparent_bytes,
 };
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
-use crate::pool::PoolError;
+use crate::pool::{ExchangeError, PoolError};
 use crate::shadow::SHADOW_BODY_LIMIT;
 use crate::split::Side;
 use crate::state::Shared;
@@ -46,8 +47,6 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
 /// Where one request goes: the route it matched, the side chosen, and that side's upstream.
 #[derive(Debug, Clone)]
@@ -334,36 +333,29 @@ fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
 pub(crate) async fn forward_to(
     table: &RoutingTable,
     decision: &Decision,
-    mut parts: http::request::Parts,
+    parts: http::request::Parts,
     body: LimitedBody,
     peer: &ClientPeer,
     request_id: &str,
 ) -> Attempt {
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
-    let original_host = parts.headers.get(header::HOST).cloned();
-    remove_hop_by_hop(&mut parts.headers);
-    set_forwarding_headers(
-        &mut parts.headers,
+    // The codec leaves out hop-by-hop headers and writes these in place of the client's: the
+    // client's map is not edited, and the target goes out in origin form whatever its form here.
+    let mut joined_forwarded_for = None;
+    let replacements = forwarding_replacements(
+        &parts.headers,
         peer.forwarded_for.as_ref(),
-        original_host,
         &decision.upstream,
         endpoint,
+        &mut joined_forwarded_for,
     );
-    // Origin-form on the wire: the connection picks the instance, `Host` names it.
-    let path = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    parts.uri = Uri::from(path);
-    parts.version = Version::HTTP_11;
-    let upstream_request = Request::from_parts(parts, body);
-
     let exchange = endpoint.pool.send(
         endpoint.address.authority.as_str(),
         table.timeouts.connect,
-        upstream_request,
+        &parts,
+        body,
+        &replacements,
     );
     let outcome = peer
         .deadlines
@@ -381,8 +373,8 @@ pub(crate) async fn forward_to(
     }
     match outcome {
         Ok(Ok(response)) => {
-            let (mut parts, body) = response.into_parts();
-            remove_hop_by_hop(&mut parts.headers);
+            // The pool's codec has left out the hop-by-hop headers already.
+            let (parts, body) = response.into_parts();
             Attempt {
                 response: Response::from_parts(parts, ProxyBody::Upstream(body)),
                 failure: None,
@@ -407,14 +399,10 @@ pub(crate) async fn forward_to(
 
 /// Did the exchange fail because the client's body passed the limit?
 fn body_was_too_large(error: &PoolError) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = cause {
-        if let Some(RequestBodyError::TooLarge(_)) = current.downcast_ref::<RequestBodyError>() {
-            return true;
-        }
-        cause = current.source();
-    }
-    false
+    matches!(
+        error,
+        PoolError::Exchange(ExchangeError::RequestBody(RequestBodyError::TooLarge(_)))
+    )
 }
 
 fn local_failure(
@@ -504,130 +492,71 @@ fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
     request_id
 }
 
-/// Headers that describe one connection rather than the message; `Connection` first.
-static HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION,
-    KEEP_ALIVE,
-    PROXY_CONNECTION,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
-
-/// Removes the headers that describe one connection rather than the message: the hop-by-hop
-/// headers and any that `Connection` names.
-///
-/// One pass over the names finds which are present (most messages carry none, or only
-/// `Connection: keep-alive`), so the common case costs no hashing and no allocation.
-pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let mut present = 0u16;
-    for name in headers.keys() {
-        if let Some(index) = HOP_BY_HOP.iter().position(|hop| hop == name) {
-            present |= 1 << index;
-        }
-    }
-    if present == 0 {
-        return;
-    }
-    if present & 1 != 0 {
-        let mut named: Vec<HeaderName> = Vec::new();
-        for value in &headers.get_all(header::CONNECTION) {
-            let Ok(value) = value.to_str() else {
-                continue;
-            };
-            for token in value.split(',').map(str::trim) {
-                // `close` names no header; the hop-by-hop ones go below anyway.
-                if token.is_empty()
-                    || token.eq_ignore_ascii_case("keep-alive")
-                    || token.eq_ignore_ascii_case("close")
-                    || HOP_BY_HOP
-                        .iter()
-                        .any(|hop| token.eq_ignore_ascii_case(hop.as_str()))
-                {
-                    continue;
-                }
-                if let Ok(name) = HeaderName::from_bytes(token.as_bytes()) {
-                    named.push(name);
-                }
-            }
-        }
-        for name in named {
-            headers.remove(name);
-        }
-    }
-    for (index, name) in HOP_BY_HOP.iter().enumerate() {
-        if present & (1 << index) != 0 {
-            headers.remove(name);
-        }
-    }
-}
-
-/// Sets `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` and `Host` for a request to
-/// `endpoint` from `client`.
-pub(crate) fn add_forwarding_headers(
-    headers: &mut HeaderMap,
-    client: SocketAddr,
-    original_host: Option<HeaderValue>,
+/// The forwarding headers of a request to `endpoint`, as replacements for the codec to write
+/// in place of the client's One pass
+/// over the client's headers instead of a look-up per name; `joined` holds an
+/// `X-Forwarded-For` extended with the client's address when the request already had one.
+pub(crate) fn forwarding_replacements<'a>(
+    headers: &'a HeaderMap,
+    client_ip: Option<&'a HeaderValue>,
     upstream: &Upstream,
-    endpoint: &crate::upstream::EndpointState,
-) {
-    let client_ip = HeaderValue::from_str(&client.ip().to_string()).ok();
-    set_forwarding_headers(
-        headers,
-        client_ip.as_ref(),
-        original_host,
-        upstream,
-        endpoint,
-    );
-}
-
-/// [`add_forwarding_headers`] with the client's IP already made a header value (once per
-/// connection).
-fn set_forwarding_headers(
-    headers: &mut HeaderMap,
-    client_ip: Option<&HeaderValue>,
-    original_host: Option<HeaderValue>,
-    upstream: &Upstream,
-    endpoint: &crate::upstream::EndpointState,
-) {
-    // Entries rather than look-up-then-insert: each name is hashed once.
+    endpoint: &'a crate::upstream::EndpointState,
+    joined: &'a mut Option<HeaderValue>,
+) -> Replacements<'a> {
+    static FORWARDED_FOR: HeaderName = X_FORWARDED_FOR;
+    static FORWARDED_PROTO: HeaderName = X_FORWARDED_PROTO;
+    static FORWARDED_HOST: HeaderName = X_FORWARDED_HOST;
+    static HOST: HeaderName = header::HOST;
+    static HTTP: HeaderValue = HeaderValue::from_static("http");
+    let mut original_host = None;
+    let (mut has_forwarded_for, mut has_proto, mut has_forwarded_host) = (false, false, false);
+    for (name, value) in headers {
+        if name == header::HOST {
+            original_host.get_or_insert(value);
+        } else if name == X_FORWARDED_FOR {
+            has_forwarded_for = true;
+        } else if name == X_FORWARDED_PROTO {
+            has_proto = true;
+        } else if name == X_FORWARDED_HOST {
+            has_forwarded_host = true;
+        }
+    }
+    let mut replacements: Replacements<'a> = [None; 4];
     if let Some(client_ip) = client_ip {
-        match headers.entry(X_FORWARDED_FOR) {
-            Entry::Vacant(vacant) => {
-                vacant.insert(client_ip.clone());
+        let forwarded_for = if has_forwarded_for {
+            let earlier: Vec<&str> = headers
+                .get_all(X_FORWARDED_FOR)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            if earlier.is_empty() {
+                Some(client_ip)
+            } else {
+                let mut text = earlier.join(", ");
+                text.push_str(", ");
+                text.push_str(client_ip.to_str().unwrap_or_default());
+                HeaderValue::from_str(&text)
+                    .ok()
+                    .map(|value| &*joined.insert(value))
             }
-            Entry::Occupied(mut occupied) => {
-                let earlier: Vec<&str> = occupied
-                    .iter()
-                    .filter_map(|value| value.to_str().ok())
-                    .collect();
-                let forwarded_for = if earlier.is_empty() {
-                    Some(client_ip.clone())
-                } else {
-                    let mut joined = earlier.join(", ");
-                    joined.push_str(", ");
-                    joined.push_str(client_ip.to_str().unwrap_or_default());
-                    HeaderValue::from_str(&joined).ok()
-                };
-                if let Some(value) = forwarded_for {
-                    occupied.insert(value);
-                }
-            }
-        }
+        } else {
+            Some(client_ip)
+        };
+        replacements[0] = forwarded_for.map(|value| (&FORWARDED_FOR, value));
     }
-    headers
-        .entry(X_FORWARDED_PROTO)
-        .or_insert_with(|| HeaderValue::from_static("http"));
+    if !has_proto {
+        replacements[1] = Some((&FORWARDED_PROTO, &HTTP));
+    }
     if upstream.preserve_host && original_host.is_some() {
-        return;
+        return replacements;
     }
-    if let Some(original) = original_host {
-        headers.entry(X_FORWARDED_HOST).or_insert(original);
+    if let Some(original) = original_host
+        && !has_forwarded_host
+    {
+        replacements[2] = Some((&FORWARDED_HOST, original));
     }
     if let Some(host) = &endpoint.host_header {
-        headers.insert(header::HOST, host.clone());
+        replacements[3] = Some((&HOST, host));
     }
+    replacements
 }

@@ -18,6 +18,7 @@ pub mod config;
 mod deadline;
 pub mod diff;
 pub mod forward;
+pub mod h1;
 mod ids;
 pub mod log;
 pub mod metrics;

@@ -13,18 +13,17 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
+use http::header::HeaderValue;
 use http::request::Parts;
-use http::uri::PathAndQuery;
-use http::{HeaderName, Method, Request, Response, StatusCode, Uri, Version};
+use http::{HeaderName, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use crate::body::{LimitedBody, ProxyBody, TeeBody};
 use crate::config::ShadowRule;
 use crate::diff::{DiffSample, DiffStore, Observed, compare, noise_patterns, redacted_headers};
+use crate::forward::forwarding_replacements;
 use crate::forward::{Attempt, Decision};
-use crate::forward::{add_forwarding_headers, remove_hop_by_hop};
 use crate::ids::{now_rfc3339, random_u64};
 use crate::split::Side;
 use crate::state::Shared;
@@ -121,31 +120,24 @@ async fn observe(
     let lease = upstream.pick();
     let endpoint = lease.endpoint();
     // The same rewriting a forwarded request gets, plus the shadow marker.
-    let original_host = parts.headers.get(header::HOST).cloned();
-    remove_hop_by_hop(&mut parts.headers);
-    add_forwarding_headers(
-        &mut parts.headers,
-        client,
-        original_host,
-        upstream,
-        endpoint,
-    );
     parts
         .headers
         .insert(SHADOW_HEADER, HeaderValue::from_static("1"));
-    let path = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    parts.uri = Uri::from(path);
-    parts.version = Version::HTTP_11;
-    let request = Request::from_parts(parts, LimitedBody::from_bytes(body));
+    let client_ip = HeaderValue::from_str(&client.ip().to_string()).ok();
+    let mut joined = None;
+    let replacements = forwarding_replacements(
+        &parts.headers,
+        client_ip.as_ref(),
+        upstream,
+        endpoint,
+        &mut joined,
+    );
+    let body = LimitedBody::from_bytes(body);
     let exchange = async {
         let authority = endpoint.address.authority.as_str();
         let response = endpoint
             .pool
-            .send(authority, connect_timeout, request)
+            .send(authority, connect_timeout, &parts, body, &replacements)
             .await
             .ok()?;
         let (head, body) = response.into_parts();

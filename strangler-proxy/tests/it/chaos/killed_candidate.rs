@@ -51,7 +51,12 @@ fallback = true
     svc.kill();
     // From here on the process is gone (killed and reaped).
     let killed_at = load.elapsed();
-    let down = wait_until(&admin, Duration::from_secs(3), "breaker open", &ejected).await;
+    // The ejection shows the instant the third failure is recorded, a moment before that
+    // request's fallback is counted: wait for both.
+    let down = wait_until(&admin, Duration::from_secs(3), "breaker open", |s| {
+        ejected(s) && s.routes[0].fallbacks >= 3
+    })
+    .await;
     let metrics = admin.metrics().await.expect("metrics");
     assert!(
         metrics.contains(&format!(
