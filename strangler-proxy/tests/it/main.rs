@@ -17,3 +17,4 @@ mod routing;
 mod shadow;
 mod support;
 mod throttle;
+mod upstream_wire;

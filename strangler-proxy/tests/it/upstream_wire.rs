@@ -1,0 +1,270 @@
+//! The proxy's upstream HTTP/1.1 codec against an upstream that answers with exact bytes:
+//! every body framing (length, chunked, until close, none for HEAD and 204), interim answers,
+//! keep-alive connections the upstream closes while idle, and answers that are not HTTP.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{HEADER, TestClient, start_proxy};
+
+/// An upstream on loopback that reads each request head and writes the canned answer its path
+/// names; `close_after_idle` closes a keep-alive connection that long after an answer.
+struct ScriptedUpstream {
+    address: std::net::SocketAddr,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ScriptedUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn answer(path: &str) -> (&'static [u8], bool) {
+    // (bytes, close the connection after writing them)
+    match path {
+        "/length" => (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Kind: length\r\n\r\nhello",
+            false,
+        ),
+        "/chunked" => (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-sum\r\n\r\n\
+              5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 11\r\n\r\n",
+            false,
+        ),
+        "/until-close" => (
+            b"HTTP/1.1 200 OK\r\nX-Kind: close\r\n\r\nread until the end",
+            true,
+        ),
+        "/head" => (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", false),
+        "/no-content" => (b"HTTP/1.1 204 No Content\r\n\r\n", false),
+        "/continue" => (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+            false,
+        ),
+        "/hop" => (
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: timeout=5\r\n\
+              X-Secret: s\r\nX-Public: p\r\nContent-Length: 2\r\n\r\nok",
+            false,
+        ),
+        "/bad-chunk" => (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnope\r\n",
+            true,
+        ),
+        _ => (b"this is not HTTP\r\n\r\n", true),
+    }
+}
+
+impl ScriptedUpstream {
+    async fn start(close_after_idle: Option<Duration>) -> ScriptedUpstream {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (counted, served) = (connections.clone(), requests.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(stream, served.clone(), close_after_idle));
+            }
+        });
+        ScriptedUpstream {
+            address,
+            connections,
+            requests,
+            task,
+        }
+    }
+
+    fn config(&self) -> String {
+        format!(
+            "{HEADER}[upstreams.up]\nendpoints = [\"http://{}\"]\n[default]\nprimary = \"up\"\n",
+            self.address
+        )
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    served: Arc<AtomicUsize>,
+    close_after_idle: Option<Duration>,
+) {
+    let mut buffer = Vec::new();
+    let mut answered = false;
+    loop {
+        // Read one request head (the tests send no request bodies except where noted).
+        let head_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            let read = match close_after_idle {
+                Some(idle) if answered && buffer.is_empty() => {
+                    match tokio::time::timeout(idle, stream.read(&mut chunk)).await {
+                        Ok(read) => read,
+                        Err(_) => return, // idle too long: close, as keep-alive timeouts do
+                    }
+                }
+                _ => stream.read(&mut chunk).await,
+            };
+            match read {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        buffer.drain(..head_end);
+        // Skip a declared request body.
+        let length = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        while buffer.len() < length {
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buffer.drain(..length);
+        served.fetch_add(1, Ordering::SeqCst);
+        let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+        let (bytes, close) = answer(&path);
+        if stream.write_all(bytes).await.is_err() || close {
+            return;
+        }
+        answered = true;
+    }
+}
+
+fn url(proxy: &strangler_proxy::RunningProxy, path: &str) -> String {
+    format!("http://{}{path}", proxy.listen_addr())
+}
+
+#[tokio::test]
+async fn every_body_framing_arrives_whole_and_the_connection_is_reused() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+
+    for _ in 0..3 {
+        let reply = client.get(&url(&proxy, "/length"), &[]).await;
+        assert_eq!(
+            (reply.status, &reply.body[..]),
+            (StatusCode::OK, &b"hello"[..])
+        );
+        assert_eq!(reply.headers["x-kind"], "length");
+
+        let reply = client.get(&url(&proxy, "/chunked"), &[]).await;
+        assert_eq!(&reply.body[..], b"hello world");
+        assert!(reply.headers.get("trailer").is_none(), "hop-by-hop");
+    }
+    // Nine answers with a length or chunked framing: one upstream connection served them all.
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), 1);
+
+    let reply = client.get(&url(&proxy, "/until-close"), &[]).await;
+    assert_eq!(&reply.body[..], b"read until the end");
+    assert_eq!(reply.headers["x-kind"], "close");
+    // That connection ended with its answer; the next request needs a new one and gets it.
+    let reply = client.get(&url(&proxy, "/length"), &[]).await;
+    assert_eq!(&reply.body[..], b"hello");
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn head_204_and_interim_answers_have_no_body_to_wait_for() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+
+    let head = client
+        .send(Method::HEAD, &url(&proxy, "/head"), &[], Bytes::new())
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(
+        head.headers["content-length"], "10",
+        "the length a GET would have"
+    );
+    assert!(head.body.is_empty());
+
+    let none = client.get(&url(&proxy, "/no-content"), &[]).await;
+    assert_eq!(none.status, StatusCode::NO_CONTENT);
+
+    let created = client
+        .send(Method::POST, &url(&proxy, "/continue"), &[], "body")
+        .await
+        .expect("POST");
+    assert_eq!(
+        (created.status, &created.body[..]),
+        (StatusCode::CREATED, &b"ok"[..])
+    );
+
+    let hop = client.get(&url(&proxy, "/hop"), &[]).await;
+    assert_eq!(hop.headers["x-public"], "p");
+    assert!(hop.headers.get("x-secret").is_none(), "named by Connection");
+    assert!(hop.headers.get("keep-alive").is_none());
+    // All on one connection: no answer was mistaken for a body or left bytes behind.
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(upstream.requests.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn answers_that_are_not_http_are_502_and_a_bad_chunk_cuts_the_reply() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+
+    let reply = client.get(&url(&proxy, "/garbage"), &[]).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(reply.json()["reason"], "upstream");
+
+    // The head was already relayed when the body turned out malformed: the client's reply is
+    // cut off (an error), never completed with made-up bytes.
+    let cut = client
+        .send(Method::GET, &url(&proxy, "/bad-chunk"), &[], Bytes::new())
+        .await;
+    assert!(cut.is_err(), "{cut:?}");
+
+    // And the proxy goes on serving.
+    let reply = client.get(&url(&proxy, "/length"), &[]).await;
+    assert_eq!(&reply.body[..], b"hello");
+}
+
+#[tokio::test]
+async fn keep_alive_connections_the_upstream_closed_while_idle_cost_no_request() {
+    // The upstream closes a connection 50 ms after it went idle, as keep-alive timeouts do.
+    let upstream = ScriptedUpstream::start(Some(Duration::from_millis(50))).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::GET,
+        Method::DELETE,
+        Method::POST,
+    ];
+    for (round, method) in methods.iter().enumerate() {
+        let reply = client
+            .send(method.clone(), &url(&proxy, "/length"), &[], "x")
+            .await
+            .unwrap_or_else(|e| panic!("round {round}, {method}: {e}"));
+        assert_eq!(&reply.body[..], b"hello", "round {round}, {method}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Each request found its pooled connection closed and used a new one.
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), methods.len());
+    assert_eq!(upstream.requests.load(Ordering::SeqCst), methods.len());
+}
