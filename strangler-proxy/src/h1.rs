@@ -209,21 +209,6 @@ pub const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
-/// [`HOP_BY_HOP`] for a name as raw bytes in any case.
-fn is_hop_by_hop(name: &[u8]) -> bool {
-    const HOP_BY_HOP: [&[u8]; 9] = [
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    ];
-    HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
-}
 
 /// Parses the response head at the front of `buf`, skipping interim (1xx) answers. Returns
 /// `Ok(None)` when more bytes are needed; on success the head's bytes are split off `buf`, which
@@ -339,35 +324,39 @@ fn build_head(
     } else {
         Version::HTTP_11
     };
-    let field = |&[name_start, name_end, value_start, value_end]: &[u32; 4]| {
-        (
-            &head[name_start as usize..name_end as usize],
-            &head[value_start as usize..value_end as usize],
-        )
-    };
-
-    // First pass: what `Connection` says, and the framing headers.
+    // One pass: names are classified once `HeaderName` has lower-cased them (comparing
+    // standard names is comparing an enum), what `Connection` and the framing headers say is
+    // noted on the way, and everything else goes into the map hyper's server side writes.
+    // Room for the one header the proxy adds to most answers (`X-Request-Id`) without growing.
+    let mut headers = HeaderMap::with_capacity(parsed.count + 1);
     let mut close = false;
     let mut keep_alive_token = false;
-    let mut named: Vec<&[u8]> = Vec::new();
+    let mut names_others = false;
     let mut chunked = None;
     let mut length: Option<u64> = None;
-    for (name, value) in fields.iter().map(field) {
-        if name.eq_ignore_ascii_case(b"connection") {
+    for &[name_start, name_end, value_start, value_end] in fields {
+        let name = HeaderName::from_bytes(&head[name_start as usize..name_end as usize])
+            .map_err(|_| HeadError::Invalid("invalid header name"))?;
+        let value = &head[value_start as usize..value_end as usize];
+        if name == header::CONNECTION {
             for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if token.eq_ignore_ascii_case(b"keep-alive") {
                     keep_alive_token = true;
                 } else if !token.is_empty() {
-                    named.push(token);
+                    names_others = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            continue;
+        }
+        if name == header::TRANSFER_ENCODING {
             // Only the last coding decides; any coding at all wins over Content-Length.
             let last = value.rsplit(|&b| b == b',').next().unwrap_or_default();
             chunked = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"content-length") {
+            continue;
+        }
+        if name == header::CONTENT_LENGTH {
             for part in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
                 let parsed =
                     parse_decimal(part).ok_or(HeadError::Invalid("invalid Content-Length"))?;
@@ -376,7 +365,30 @@ fn build_head(
                 }
                 length = Some(parsed);
             }
+        } else if HOP_BY_HOP.contains(&name) {
+            continue;
         }
+        let value =
+            HeaderValue::from_maybe_shared(head.slice(value_start as usize..value_end as usize))
+                .map_err(|_| HeadError::Invalid("invalid header value"))?;
+        headers.append(name, value);
+    }
+    if names_others {
+        // Rare: `Connection` lists headers of this hop; they do not travel on.
+        for &[name_start, name_end, value_start, value_end] in fields {
+            if head[name_start as usize..name_end as usize].eq_ignore_ascii_case(b"connection") {
+                let value = &head[value_start as usize..value_end as usize];
+                for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                    if let Ok(named) = HeaderName::from_bytes(token) {
+                        headers.remove(named);
+                    }
+                }
+            }
+        }
+    }
+    if chunked.is_some() && length.is_some() {
+        // A chunked body is re-framed for the client; a stated length would contradict it.
+        headers.remove(header::CONTENT_LENGTH);
     }
     let no_body = *request_method == Method::HEAD
         || status == StatusCode::NO_CONTENT
@@ -394,26 +406,6 @@ fn build_head(
         && framing != ResponseFraming::UntilClose
         // Both framings at once is how responses get smuggled: read this one, then close.
         && !(chunked.is_some() && length.is_some());
-
-    // Room for the one header the proxy adds to most answers (`X-Request-Id`) without growing.
-    let mut headers = HeaderMap::with_capacity(parsed.count + 1);
-    for &[name_start, name_end, value_start, value_end] in fields {
-        let (name_start, name_end) = (name_start as usize, name_end as usize);
-        let (value_start, value_end) = (value_start as usize, value_end as usize);
-        let name = &head[name_start..name_end];
-        if is_hop_by_hop(name)
-            || named.iter().any(|token| token.eq_ignore_ascii_case(name))
-            // A chunked body is re-framed for the client; a stated length would contradict it.
-            || (chunked.is_some() && name.eq_ignore_ascii_case(b"content-length"))
-        {
-            continue;
-        }
-        let name =
-            HeaderName::from_bytes(name).map_err(|_| HeadError::Invalid("invalid header name"))?;
-        let value = HeaderValue::from_maybe_shared(head.slice(value_start..value_end))
-            .map_err(|_| HeadError::Invalid("invalid header value"))?;
-        headers.append(name, value);
-    }
     Ok(ResponseHead {
         status,
         version,
@@ -687,8 +679,9 @@ mod tests {
         assert_eq!(parsed.status, StatusCode::OK);
         assert!(parsed.keep_alive);
         assert_eq!(parsed.framing, ResponseFraming::Length(5));
-        let names: Vec<&str> = parsed.headers.keys().map(HeaderName::as_str).collect();
-        assert_eq!(names, ["x-kept", "content-length"]);
+        let mut names: Vec<&str> = parsed.headers.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["content-length", "x-kept"]);
     }
 
     #[test]
