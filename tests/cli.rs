@@ -644,4 +644,17 @@ primary = "monolith"
     ]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("nosuch"), "{}", stderr(&unknown));
+
+    // `strangler status | head -0`: stdout closed before anything is written. The table is
+    // dropped; no panic, and the exit status is still the command's own.
+    let mut closed = Command::new(env!("CARGO_BIN_EXE_strangler"))
+        .args(["status", "--admin", &proxy.admin])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the strangler binary runs");
+    drop(closed.stdout.take());
+    let output = closed.wait_with_output().expect("status ends");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }

@@ -8,15 +8,37 @@ use strangler_proxy::{BlockingAdminClient, CutoverPlan, PlanEvent, PlanOutcome};
 
 use crate::cli::{AdminArgs, CutoverArgs, ProxyArgs, StatusArgs};
 
+/// Writes to stdout, returning whether anyone still reads it. A closed stdout (`strangler status
+/// | head`) is no reason to panic, and no reason to stop a cutover half-way: the text is dropped
+/// and the command goes on.
+fn write_stdout(text: std::fmt::Arguments<'_>) -> bool {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(text).and_then(|()| stdout.flush()).is_ok()
+}
+
+/// `println!` through [`write_stdout`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`write_stdout`].
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        write_stdout(format_args!($($arg)*))
+    };
+}
+
 /// Runs the proxy until SIGTERM or ctrl-c.
 pub fn proxy(args: &ProxyArgs) -> anyhow::Result<()> {
     let report =
         strangler_proxy::serve::serve_until_signal(&args.config, args.workers, |running| {
-            println!(
+            say!(
                 "strangler proxy listening on http://{}",
                 running.listen_addr()
             );
-            println!("admin API on http://{}", running.admin_addr());
+            say!("admin API on http://{}", running.admin_addr());
             let _ = std::io::stdout().flush();
         })?;
     if !report.drained {
@@ -47,14 +69,14 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
             max_error_rate: args.max_error_rate,
             min_match_rate: args.min_match_rate,
         };
-        print!("{}", plan.describe());
+        say_raw!("{}", plan.describe());
         if args.dry_run {
             return Ok(());
         }
         let client = admin_client(&args.admin)?;
         let outcome = client.run_plan(&plan, |event| match event {
             PlanEvent::Step { number, weight } => {
-                println!(
+                say!(
                     "step {number}: weight {weight}%, watching for {:?}",
                     args.interval
                 );
@@ -64,12 +86,12 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
                 requests,
                 errors,
             } => {
-                println!("step {number}: passed ({errors} of {requests} candidate requests failed)")
+                say!("step {number}: passed ({errors} of {requests} candidate requests failed)");
             }
         })?;
         return match outcome {
             PlanOutcome::Completed => {
-                println!("route {}: cutover complete", args.route);
+                say!("route {}: cutover complete", args.route);
                 Ok(())
             }
             PlanOutcome::RolledBack { at_weight, reason } => anyhow::bail!(
@@ -95,7 +117,7 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
         let route = client
             .set_weight(&name, weight)
             .with_context(|| format!("setting the weight of route `{name}`"))?;
-        println!(
+        say!(
             "route {}: weight {}% to {} (primary {})",
             route.name,
             route.weight,
@@ -166,11 +188,11 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
     let client = admin_client(&args.admin)?;
     if args.json {
         let status = client.status()?;
-        println!("{}", serde_json_pretty(&status)?);
+        say!("{}", serde_json_pretty(&status)?);
         return Ok(());
     }
     if !args.watch {
-        print!("{}", client.status()?.render_table());
+        say_raw!("{}", client.status()?.render_table());
         return Ok(());
     }
     loop {
@@ -179,8 +201,9 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
             Err(error) => format!("error: {error}\n"),
         };
         // Clear the screen and move home, then draw: the table replaces itself in place.
-        print!("\x1b[2J\x1b[H{table}");
-        std::io::stdout().flush()?;
+        if !say_raw!("\x1b[2J\x1b[H{table}") {
+            return Ok(()); // Nobody reads any more (the pipe closed).
+        }
         std::thread::sleep(args.interval);
     }
 }

@@ -209,7 +209,6 @@ pub const HOP_BY_HOP: [HeaderName; 9] = [
     header::UPGRADE,
 ];
 
-
 /// Parses the response head at the front of `buf`, skipping interim (1xx) answers. Returns
 /// `Ok(None)` when more bytes are needed; on success the head's bytes are split off `buf`, which
 /// then starts with the body.
