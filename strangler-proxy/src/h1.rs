@@ -843,4 +843,79 @@ mod tests {
         let long_extension = format!("1;{}\r\nx\r\n0\r\n\r\n", "e".repeat(MAX_CHUNK_LINE));
         assert!(decode_all(long_extension.as_bytes(), 64).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever an upstream sends, parsing answers or asks for more; it never panics.
+            #[test]
+            fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+                let mut buf = BytesMut::from(&bytes[..]);
+                let _ = parse_response_head(&mut buf, &Method::GET);
+                let mut decoder = ChunkedDecoder::default();
+                let mut buf = BytesMut::from(&bytes[..]);
+                for _ in 0..bytes.len() + 1 {
+                    match decoder.decode(&mut buf) {
+                        Ok(Decoded::Data(data)) => prop_assert!(!data.is_empty()),
+                        Ok(_) | Err(_) => break,
+                    }
+                }
+            }
+
+            /// Heads that look almost right: real names and values, random order and case.
+            #[test]
+            fn plausible_heads_parse_or_are_refused(
+                status in 100u16..600,
+                fields in proptest::collection::vec(
+                    (prop::sample::select(vec![
+                        "Content-Length", "content-length", "Transfer-Encoding", "Connection",
+                        "Keep-Alive", "X-A", "Trailer", "Upgrade",
+                    ]), prop::sample::select(vec![
+                        "0", "5", "chunked", "gzip, chunked", "close", "keep-alive, x-a", "", "7, 7",
+                        "-1", "18446744073709551616",
+                    ])),
+                    0..8,
+                ),
+                split in 0usize..200,
+            ) {
+                let mut text = format!("HTTP/1.1 {status} X\r\n");
+                for (name, value) in &fields {
+                    text.push_str(&format!("{name}: {value}\r\n"));
+                }
+                text.push_str("\r\n");
+                // Fed in two reads: the first may end anywhere.
+                let cut = split.min(text.len());
+                let mut buf = BytesMut::from(&text.as_bytes()[..cut]);
+                let first = parse_response_head(&mut buf, &Method::GET);
+                if let Ok(None) = first {
+                    buf.extend_from_slice(&text.as_bytes()[cut..]);
+                    if let Ok(Some(head)) = parse_response_head(&mut buf, &Method::GET) {
+                        for name in HOP_BY_HOP.iter() {
+                            prop_assert!(head.headers.get(name).is_none());
+                        }
+                        prop_assert!(buf.is_empty());
+                    }
+                }
+            }
+
+            /// Any body sent in any chunk sizes decodes to itself, whatever the read boundaries.
+            #[test]
+            fn chunked_round_trip(
+                pieces in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..300), 0..6),
+                split in 1usize..64,
+            ) {
+                let mut wire = Vec::new();
+                for piece in &pieces {
+                    encode_chunk(&mut wire, piece);
+                }
+                wire.extend_from_slice(LAST_CHUNK);
+                let expected: Vec<u8> = pieces.concat();
+                prop_assert_eq!(decode_all(&wire, split).unwrap(), expected);
+            }
+        }
+    }
 }
