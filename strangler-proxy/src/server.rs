@@ -267,7 +267,11 @@ where
         .header_read_timeout(header_timeout)
         .max_header_size(max_header_bytes)
         .max_buf_size(max_header_bytes.max(8192) + 8192)
-        .keep_alive(true);
+        .keep_alive(true)
+        // One buffer per answer (head and body data copied together) rather than a queue of
+        // buffers for `writev`: 1.6% fewer instructions per proxied request for API-sized
+        // answers (bench/proxy.sh --instructions); a large body costs a copy per chunk read.
+        .writev(false);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
