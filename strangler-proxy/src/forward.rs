@@ -510,7 +510,13 @@ pub(crate) fn forwarding_replacements<'a>(
     static HTTP: HeaderValue = HeaderValue::from_static("http");
     let mut original_host = None;
     let (mut has_forwarded_for, mut has_proto, mut has_forwarded_host) = (false, false, false);
+    // A header the client's `Connection` names is dropped on the way: it counts as absent, so a
+    // client cannot use `Connection` to strip or forge what the proxy sets.
+    let connection_names = crate::h1::lists_other_headers(headers);
     for (name, value) in headers {
+        if connection_names && crate::h1::named_by_connection(headers, name) {
+            continue;
+        }
         if name == header::HOST {
             original_host.get_or_insert(value);
         } else if name == X_FORWARDED_FOR {
@@ -521,7 +527,7 @@ pub(crate) fn forwarding_replacements<'a>(
             has_forwarded_host = true;
         }
     }
-    let mut replacements: Replacements<'a> = [None; 4];
+    let mut replacements: Replacements<'a> = [None; 5];
     if let Some(client_ip) = client_ip {
         let forwarded_for = if has_forwarded_for {
             let earlier: Vec<&str> = headers

@@ -41,7 +41,7 @@ pub enum RequestFraming {
 
 /// Headers the proxy sets on a forwarded request, each written in place of whatever the client
 /// sent under that name (`X-Forwarded-*`, `Host`); empty slots are skipped.
-pub type Replacements<'a> = [Option<(&'a HeaderName, &'a HeaderValue)>; 4];
+pub type Replacements<'a> = [Option<(&'a HeaderName, &'a HeaderValue)>; 5];
 
 /// Writes the request line and headers.
 ///
@@ -64,35 +64,14 @@ pub fn encode_request_head(
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let replaced = |name: &HeaderName| replacements.iter().flatten().any(|(r, _)| *r == name);
-    // Names listed in `Connection` are hop-by-hop too. Rare: most requests have no `Connection`
-    // or only `keep-alive`, so the common case costs one pass over the names and no look-up.
-    let names_others = |value: &HeaderValue| {
-        value.as_bytes().split(|&b| b == b',').any(|token| {
-            let token = token.trim_ascii();
-            !token.is_empty()
-                && !token.eq_ignore_ascii_case(b"keep-alive")
-                && !token.eq_ignore_ascii_case(b"close")
-        })
-    };
-    let connection_names = headers
-        .iter()
-        .any(|(name, value)| name == header::CONNECTION && names_others(value));
-    let named = |name: &HeaderName| {
-        headers.get_all(header::CONNECTION).iter().any(|value| {
-            value.as_bytes().split(|&b| b == b',').any(|token| {
-                token
-                    .trim_ascii()
-                    .eq_ignore_ascii_case(name.as_str().as_bytes())
-            })
-        })
-    };
+    let connection_names = lists_other_headers(headers);
     let mut host_written = replaced(&header::HOST);
     for (name, value) in headers {
         if HOP_BY_HOP.contains(name)
             || name == header::CONTENT_LENGTH
             || name == header::EXPECT
             || replaced(name)
-            || (connection_names && named(name))
+            || (connection_names && named_by_connection(headers, name))
         {
             continue;
         }
@@ -117,6 +96,33 @@ pub fn encode_request_head(
         RequestFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a `Connection` header names any header (beyond `keep-alive` and `close`): those are
+/// hop-by-hop too. Rare: most messages have no `Connection` or only `keep-alive`, so the common
+/// case costs one pass over the names and no look-up.
+pub fn lists_other_headers(headers: &HeaderMap) -> bool {
+    headers.iter().any(|(name, value)| {
+        name == header::CONNECTION
+            && value.as_bytes().split(|&b| b == b',').any(|token| {
+                let token = token.trim_ascii();
+                !token.is_empty()
+                    && !token.eq_ignore_ascii_case(b"keep-alive")
+                    && !token.eq_ignore_ascii_case(b"close")
+            })
+    })
+}
+
+/// Whether `Connection` names `name`, so it must not travel on. `Host` is never dropped this way.
+pub fn named_by_connection(headers: &HeaderMap, name: &HeaderName) -> bool {
+    name != header::HOST
+        && headers.get_all(header::CONNECTION).iter().any(|value| {
+            value.as_bytes().split(|&b| b == b',').any(|token| {
+                token
+                    .trim_ascii()
+                    .eq_ignore_ascii_case(name.as_str().as_bytes())
+            })
+        })
 }
 
 fn write_field(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
@@ -455,7 +461,8 @@ enum ChunkState {
     #[default]
     SizeStart,
     Size(u64),
-    /// After the size: optional whitespace and `;extensions` up to CR.
+    /// After the size's digits: optional spaces or tabs, then `;` and extensions, up to CR.
+    Whitespace(u64),
     Extension(u64),
     SizeLf(u64),
     Data(u64),
@@ -519,9 +526,9 @@ impl ChunkedDecoder {
                     }
                     Size(size << 4 | u64::from(digit))
                 }
-                None => Extension(size).after(byte)?,
+                None => Whitespace(size).after(byte)?,
             },
-            Extension(size) => Extension(size).after(byte)?,
+            Whitespace(_) | Extension(_) => self.state.after(byte)?,
             SizeLf(size) => {
                 if byte != b'\n' {
                     return Err(ChunkError("LF expected after the chunk size"));
@@ -540,6 +547,9 @@ impl ChunkedDecoder {
             DataCr | DataLf => return Err(ChunkError("CRLF expected after chunk data")),
             TrailerStart if byte == b'\r' => EndLf,
             TrailerStart | Trailer if byte == b'\r' => TrailerLf,
+            TrailerStart | Trailer if byte == b'\n' => {
+                return Err(ChunkError("CR expected before LF in a trailer"));
+            }
             TrailerStart | Trailer => Trailer,
             TrailerLf if byte == b'\n' => TrailerStart,
             TrailerLf => return Err(ChunkError("LF expected after a trailer")),
@@ -548,7 +558,7 @@ impl ChunkedDecoder {
             Done => Done,
         };
         let limit = match self.state {
-            Extension(_) | SizeLf(_) | Size(_) => MAX_CHUNK_LINE,
+            Whitespace(_) | Extension(_) | SizeLf(_) | Size(_) => MAX_CHUNK_LINE,
             Trailer | TrailerLf | TrailerStart | EndLf => MAX_TRAILERS,
             _ => usize::MAX,
         };
@@ -560,16 +570,16 @@ impl ChunkedDecoder {
 }
 
 impl ChunkState {
-    /// The state after `byte` once the size's digits have ended.
+    /// The state after `byte` once the size's digits have ended: optional spaces or tabs, then
+    /// `;` and extensions (visible characters, spaces, tabs) which are ignored, then CR.
     fn after(self, byte: u8) -> Result<ChunkState, ChunkError> {
-        let ChunkState::Extension(size) = self else {
-            return Err(ChunkError("bad chunk size line"));
-        };
-        match byte {
-            b'\r' => Ok(ChunkState::SizeLf(size)),
-            b'\n' => Err(ChunkError("CR expected before LF in a chunk size line")),
-            // Extensions (`;name=value`) and whitespace before them are ignored.
-            _ => Ok(ChunkState::Extension(size)),
+        use ChunkState::*;
+        match (self, byte) {
+            (Whitespace(size) | Extension(size), b'\r') => Ok(SizeLf(size)),
+            (Whitespace(size), b' ' | b'\t') => Ok(Whitespace(size)),
+            (Whitespace(size), b';') => Ok(Extension(size)),
+            (Extension(size), b' ' | b'\t' | 0x21..=0x7e) => Ok(Extension(size)),
+            _ => Err(ChunkError("bad chunk size line")),
         }
     }
 }
@@ -613,7 +623,7 @@ mod tests {
             HeaderName::from_static("x-forwarded-proto"),
             HeaderValue::from_static("http"),
         );
-        let replacements: Replacements = [Some((&proto.0, &proto.1)), None, None, None];
+        let replacements: Replacements = [Some((&proto.0, &proto.1)), None, None, None, None];
         encode_request_head(
             &mut out,
             &Method::POST,
@@ -630,7 +640,7 @@ mod tests {
         );
         let mut out = Vec::new();
         let empty = HeaderMap::new();
-        let none: Replacements = [None; 4];
+        let none: Replacements = [None; 5];
         encode_request_head(
             &mut out,
             &Method::GET,
@@ -833,6 +843,9 @@ mod tests {
             b"5\r\nhelloXX0\r\n\r\n",
             b"fffffffffffffffff\r\n",
             b"0\r\n\rx",
+            b"5 zz\0\r\nhello\r\n0\r\n\r\n",
+            b"5x\r\nhello\r\n0\r\n\r\n",
+            b"5\r\nhello\r\n0\r\nx-t: 1\n\r\n",
         ] {
             assert!(
                 decode_all(wire, 3).is_err(),

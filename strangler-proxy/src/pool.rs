@@ -3,15 +3,20 @@
 //! A request checks out an idle HTTP/1.1 connection (or opens one), writes its head and body with
 //! the codec of [`crate::h1`], and reads the answer's head; the answer's body then streams from
 //! the same connection as hyper's server side polls it ([`PooledBody`]), and the connection goes
-//! back to the pool the moment the body's last byte has been read. Everything runs on the task of
-//! the client connection: no task, channel or wake-up per upstream request.
+//! back to the pool the moment the body's last byte has been read. A request with no body or a
+//! body held in memory runs entirely on the task of the client connection: no task, channel or
+//! wake-up per upstream request. A body that streams in from the client is written by a task of
+//! its own while the answer is read, as a full-duplex exchange must be: an upstream may answer
+//! before reading the whole body (a 413 or 401 to a large upload) or stream its answer while the
+//! body still arrives (an echo), and neither may turn into a 502 or a stall.
 //!
 //! Stale connections: an idle connection the upstream closed shows as readable (end of stream)
 //! and is discarded at checkout without a system call in the common case (tokio keeps the
 //! readiness from its last `epoll` turn). Should the upstream close it in the instant between
-//! checkout and write, the exchange ends with no answer at all; the request is then sent again on
-//! a new connection when that is safe: an idempotent method and a body that was not streamed
-//! (nothing or bytes held in memory). Anything else gets the error, as nginx does.
+//! checkout and write, the exchange ends with no answer at all; the request is then sent once
+//! more, on a new connection, when that is safe: an idempotent method, a body that was not
+//! streamed (nothing, or bytes held in memory), and not a byte of answer read. Anything else gets
+//! the error, as with nginx.
 
 use std::future::{Future, poll_fn};
 use std::io;
@@ -25,6 +30,8 @@ use http::{Method, Response};
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::task::JoinHandle;
 
 use crate::body::{LimitedBody, RequestBodyError};
 use crate::h1::{
@@ -40,43 +47,67 @@ const READ_CHUNK: usize = 8 * 1024;
 /// system call; a larger one is written from its own buffer.
 const COPY_LIMIT: usize = 16 * 1024;
 
-/// One keep-alive connection with its buffers (kept across requests: no allocation per request).
+/// The reading half of a connection and what has been read but not yet used.
+#[derive(Debug)]
+struct ReadSide {
+    half: OwnedReadHalf,
+    buf: BytesMut,
+}
+
+impl ReadSide {
+    /// Reads what the upstream sent next into the buffer; `Ok(0)` at end of stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        let read = self.half.read_buf(&mut self.buf);
+        pin!(read).poll(cx)
+    }
+}
+
+/// The writing half of a connection with its buffer (kept across requests: no allocation per
+/// request).
+#[derive(Debug)]
+struct WriteSide {
+    half: OwnedWriteHalf,
+    buf: Vec<u8>,
+}
+
+/// One keep-alive connection.
 #[derive(Debug)]
 struct UpstreamConnection {
-    stream: TcpStream,
-    read: BytesMut,
-    write: Vec<u8>,
+    read: ReadSide,
+    write: WriteSide,
 }
 
 impl UpstreamConnection {
     fn new(stream: TcpStream) -> Self {
+        let (read, write) = stream.into_split();
         UpstreamConnection {
-            stream,
-            read: BytesMut::with_capacity(READ_CHUNK),
-            write: Vec::with_capacity(1024),
+            read: ReadSide {
+                half: read,
+                buf: BytesMut::with_capacity(READ_CHUNK),
+            },
+            write: WriteSide {
+                half: write,
+                buf: Vec::with_capacity(1024),
+            },
         }
     }
 
     /// Whether the upstream closed (or wrote to) this idle connection: checked without a system
     /// call unless tokio saw the socket become readable.
     fn idle_is_usable(&self, cx: &mut Context<'_>) -> bool {
-        match self.stream.poll_read_ready(cx) {
+        let stream: &TcpStream = self.read.half.as_ref();
+        match stream.poll_read_ready(cx) {
             Poll::Pending => true,
             Poll::Ready(Err(_)) => false,
             // Possibly stale readiness: look. Nothing to read is the only good answer.
-            Poll::Ready(Ok(())) => {
-                matches!(self.stream.try_read(&mut [0u8; 1]), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
-            }
+            Poll::Ready(Ok(())) => matches!(
+                stream.try_read(&mut [0u8; 1]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock
+            ),
         }
-    }
-
-    /// Reads what the upstream sent next into the buffer; `Ok(0)` at end of stream.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.read.capacity() - self.read.len() < READ_CHUNK / 4 {
-            self.read.reserve(READ_CHUNK);
-        }
-        let read = self.stream.read_buf(&mut self.read);
-        pin!(read).poll(cx)
     }
 }
 
@@ -102,9 +133,12 @@ pub enum ExchangeError {
     /// Reading or writing the connection failed.
     #[error("upstream connection: {0}")]
     Io(#[from] io::Error),
-    /// The upstream closed the connection before a complete answer.
-    #[error("the upstream closed the connection before a complete answer")]
+    /// The upstream closed the connection without a byte of answer.
+    #[error("the upstream closed the connection without answering")]
     Closed,
+    /// The upstream closed the connection in the middle of its answer.
+    #[error("the upstream closed the connection before a complete answer")]
+    Truncated,
     /// The client's body could not be relayed (too large, or the client went away).
     #[error(transparent)]
     RequestBody(#[from] RequestBodyError),
@@ -134,7 +168,7 @@ impl ConnectionPool {
     }
 
     fn put_back(&self, mut connection: UpstreamConnection) {
-        connection.read.clear();
+        connection.read.buf.clear();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(connection);
@@ -147,32 +181,22 @@ impl ConnectionPool {
     }
 
     /// Sends one request to `authority`, in origin form whatever the form of `parts.uri`, its
-    /// headers as [`h1::encode_request_head`] writes them,
-    /// and returns the response with its body streaming from the connection, which returns to
-    /// the pool when the body has been read.
+    /// headers as [`h1::encode_request_head`] writes them, and returns the response with its
+    /// body streaming from the connection, which returns to the pool when the body has been read.
     pub(crate) async fn send(
         self: &Arc<Self>,
         authority: &str,
         connect_timeout: Duration,
         parts: &http::request::Parts,
-        mut body: LimitedBody,
+        body: LimitedBody,
         replacements: &h1::Replacements<'_>,
     ) -> Result<Response<PooledBody>, PoolError> {
         let framing = request_framing(&parts.method, &body);
-        // A body held in memory (or none) can be written again; a streamed one cannot.
-        let replay = body.replayable();
-        let retry_allowed = replay.is_some() && is_idempotent(&parts.method);
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        loop {
-            let reused = poll_fn(|cx| Poll::Ready(self.take_idle(cx))).await;
-            let fresh = reused.is_none();
-            let mut connection = match reused {
-                Some(connection) => connection,
-                None => connect(authority, connect_timeout).await?,
-            };
-            connection.write.clear();
+        let encode = |buf: &mut Vec<u8>| {
+            buf.clear();
             h1::encode_request_head(
-                &mut connection.write,
+                buf,
                 &parts.method,
                 target,
                 &parts.headers,
@@ -180,30 +204,161 @@ impl ConnectionPool {
                 authority,
                 framing,
             );
-            let outcome = match &replay {
-                Some(bytes) => write_held(&mut connection, bytes, framing).await,
-                None => write_streamed(&mut connection, &mut body, framing).await,
-            };
-            let head = match outcome {
-                Ok(()) => read_head(&mut connection, &parts.method).await,
-                Err(error) => Err(error),
-            };
-            match head {
-                Ok(head) => {
-                    let mut response = Response::new(PooledBody::empty());
-                    *response.status_mut() = head.status;
-                    *response.version_mut() = head.version;
-                    *response.headers_mut() = head.headers;
-                    let body =
-                        PooledBody::new(connection, self.clone(), head.framing, head.keep_alive);
-                    *response.body_mut() = body;
-                    return Ok(response);
+        };
+        // A body held in memory (or none) can be written again; a streamed one cannot.
+        let Some(held) = body.replayable() else {
+            let mut connection = self.checkout(authority, connect_timeout).await?.0;
+            encode(&mut connection.write.buf);
+            return self
+                .exchange_streamed(connection, body, framing, &parts.method)
+                .await;
+        };
+        let mut retried = false;
+        loop {
+            let (mut connection, fresh) = self.checkout(authority, connect_timeout).await?;
+            encode(&mut connection.write.buf);
+            match exchange_held(&mut connection, &held, framing, &parts.method).await {
+                Ok((head, complete)) => {
+                    let keep_alive = head.keep_alive && complete;
+                    return Ok(self.response(
+                        head,
+                        connection.read,
+                        Writer::Idle(connection.write),
+                        keep_alive,
+                    ));
                 }
-                // Nothing came back on a connection that had served before: it went stale in
-                // the instant after checkout. Safe to send again only when nothing was consumed.
-                Err(error) if !fresh && retry_allowed && nothing_answered(&error) => continue,
+                // Not a byte of answer on a connection that had served before: it went stale
+                // in the instant after checkout. Sent once more when that is safe.
+                Err(error)
+                    if !fresh
+                        && !retried
+                        && is_idempotent(&parts.method)
+                        && nothing_answered(&error) =>
+                {
+                    retried = true;
+                }
                 Err(error) => return Err(error.into()),
             }
+        }
+    }
+
+    /// An idle connection (`false`) or a new one (`true`).
+    async fn checkout(
+        &self,
+        authority: &str,
+        connect_timeout: Duration,
+    ) -> Result<(UpstreamConnection, bool), PoolError> {
+        match poll_fn(|cx| Poll::Ready(self.take_idle(cx))).await {
+            Some(connection) => Ok((connection, false)),
+            None => Ok((connect(authority, connect_timeout).await?, true)),
+        }
+    }
+
+    /// Writes the head (already in the write buffer) while a task of its own streams the
+    /// client's body after it, and reads the answer meanwhile.
+    async fn exchange_streamed(
+        self: &Arc<Self>,
+        connection: UpstreamConnection,
+        body: LimitedBody,
+        framing: RequestFraming,
+        method: &Method,
+    ) -> Result<Response<PooledBody>, PoolError> {
+        let UpstreamConnection { mut read, write } = connection;
+        let mut writing = AbortOnDrop(tokio::spawn(write_streamed(write, body, framing)));
+        let mut written: Option<Result<WriteSide, ExchangeError>> = None;
+        let head = {
+            let mut reading = pin!(read_head(&mut read, method));
+            loop {
+                tokio::select! {
+                    biased;
+                    outcome = &mut writing.0, if written.is_none() => {
+                        let outcome = outcome.unwrap_or_else(|e| Err(io::Error::other(e).into()));
+                        if let Err(ExchangeError::RequestBody(error)) = outcome {
+                            // The client's body failed (too large, or the client went away):
+                            // that is the answer, whatever the upstream would say.
+                            return Err(ExchangeError::RequestBody(error).into());
+                        }
+                        // Written, or the upstream stopped reading (it may have answered
+                        // early): the answer decides.
+                        written = Some(outcome);
+                    }
+                    head = &mut reading => break head,
+                }
+            }
+        };
+        let head = match (head, written) {
+            (Ok(head), written_now) => {
+                written = written_now;
+                head
+            }
+            // No answer after a failed write: the write's error says more.
+            (Err(_), Some(Err(write_error))) => return Err(write_error.into()),
+            (Err(error), _) => return Err(error.into()),
+        };
+        let keep_alive = head.keep_alive;
+        let writer = match written {
+            Some(Ok(write)) => Writer::Idle(write),
+            Some(Err(_)) => Writer::Failed,
+            None => Writer::Busy(writing),
+        };
+        Ok(self.response(head, read, writer, keep_alive))
+    }
+
+    fn response(
+        self: &Arc<Self>,
+        head: h1::ResponseHead,
+        read: ReadSide,
+        writer: Writer,
+        keep_alive: bool,
+    ) -> Response<PooledBody> {
+        let mut response = Response::new(PooledBody::new(
+            read,
+            writer,
+            self.clone(),
+            head.framing,
+            keep_alive,
+        ));
+        *response.status_mut() = head.status;
+        *response.version_mut() = head.version;
+        *response.headers_mut() = head.headers;
+        response
+    }
+}
+
+/// Aborts a task when dropped (the exchange it belongs to was given up).
+#[derive(Debug)]
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Where the writing half of an exchange's connection is once the answer's head is in.
+#[derive(Debug)]
+enum Writer {
+    /// The whole request was written: the half can serve the next request.
+    Idle(WriteSide),
+    /// The client's body is still being written by its task.
+    Busy(AbortOnDrop<Result<WriteSide, ExchangeError>>),
+    /// Writing failed: the connection cannot be reused.
+    Failed,
+}
+
+impl Writer {
+    /// The half, if the request was written in full (without waiting for a busy writer).
+    fn into_idle(self) -> Option<WriteSide> {
+        match self {
+            Writer::Idle(write) => Some(write),
+            Writer::Busy(mut task) => {
+                let waker = std::task::Waker::noop();
+                match Pin::new(&mut task.0).poll(&mut Context::from_waker(waker)) {
+                    Poll::Ready(Ok(Ok(write))) => Some(write),
+                    _ => None, // Dropping the task's handle aborts it.
+                }
+            }
+            Writer::Failed => None,
         }
     }
 }
@@ -216,7 +371,7 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// The connection ended without a byte of answer (closed or reset).
+/// The connection ended (closed or reset) before a single byte of answer.
 fn nothing_answered(error: &ExchangeError) -> bool {
     match error {
         ExchangeError::Closed => true,
@@ -246,45 +401,56 @@ fn request_framing(method: &Method, body: &LimitedBody) -> RequestFraming {
     }
 }
 
-/// Writes the head with a body held in memory, in one system call.
-async fn write_held(
+/// Writes the head (in the write buffer) with a body held in memory, in one system call, and
+/// reads the answer's head. Returns the head and whether the whole request was written (an
+/// upstream may answer and close before reading it all).
+async fn exchange_held(
     connection: &mut UpstreamConnection,
     bytes: &Bytes,
     framing: RequestFraming,
-) -> Result<(), ExchangeError> {
+    method: &Method,
+) -> Result<(h1::ResponseHead, bool), ExchangeError> {
+    let buf = &mut connection.write.buf;
     match framing {
         RequestFraming::Chunked if !bytes.is_empty() => {
-            h1::encode_chunk(&mut connection.write, bytes);
-            connection.write.extend_from_slice(LAST_CHUNK);
+            h1::encode_chunk(buf, bytes);
+            buf.extend_from_slice(LAST_CHUNK);
         }
-        RequestFraming::Chunked => connection.write.extend_from_slice(LAST_CHUNK),
-        _ => connection.write.extend_from_slice(bytes),
+        RequestFraming::Chunked => buf.extend_from_slice(LAST_CHUNK),
+        _ => buf.extend_from_slice(bytes),
     }
-    connection.stream.write_all(&connection.write).await?;
-    Ok(())
+    let written = connection.write.half.write_all(&connection.write.buf).await;
+    let head = read_head(&mut connection.read, method).await;
+    match (head, written) {
+        (Ok(head), written) => Ok((head, written.is_ok())),
+        // No answer after a failed write: the write's error says more (and decides a retry).
+        (Err(_), Err(write_error)) => Err(write_error.into()),
+        (Err(error), Ok(())) => Err(error),
+    }
 }
 
-/// Writes the head, then the client's body as it arrives (chunked when its length is unknown).
-/// Body data already at hand goes out with the head.
+/// Writes the head (in the write buffer), then the client's body as it arrives (chunked when
+/// its length is unknown); body data already at hand goes out with the head. Runs as a task of
+/// its own, and hands the half back when done.
 async fn write_streamed(
-    connection: &mut UpstreamConnection,
-    body: &mut LimitedBody,
+    mut write: WriteSide,
+    mut body: LimitedBody,
     framing: RequestFraming,
-) -> Result<(), ExchangeError> {
+) -> Result<WriteSide, ExchangeError> {
     let chunked = framing == RequestFraming::Chunked;
     let mut sent: u64 = 0;
     loop {
         // The next frame if it is already there; `None` when it has to be waited for.
-        let frame = if connection.write.is_empty() {
-            poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx).map(Some)).await
+        let frame = if write.buf.is_empty() {
+            poll_fn(|cx| Pin::new(&mut body).poll_frame(cx).map(Some)).await
         } else {
-            poll_fn(|cx| Poll::Ready(ready_frame(Pin::new(&mut *body).poll_frame(cx)))).await
+            poll_fn(|cx| Poll::Ready(ready_frame(Pin::new(&mut body).poll_frame(cx)))).await
         };
         match frame {
             None => {
                 // Nothing at hand: send what is buffered, then wait for more.
-                connection.stream.write_all(&connection.write).await?;
-                connection.write.clear();
+                write.half.write_all(&write.buf).await?;
+                write.buf.clear();
             }
             Some(Some(Ok(frame))) => {
                 let Ok(data) = frame.into_data() else {
@@ -300,25 +466,25 @@ async fn write_streamed(
                     return Err(io::Error::other("request body longer than its length").into());
                 }
                 if chunked {
-                    h1::encode_chunk(&mut connection.write, &data);
+                    h1::encode_chunk(&mut write.buf, &data);
                 } else if data.len() <= COPY_LIMIT {
-                    connection.write.extend_from_slice(&data);
+                    write.buf.extend_from_slice(&data);
                 } else {
-                    connection.stream.write_all(&connection.write).await?;
-                    connection.write.clear();
-                    connection.stream.write_all(&data).await?;
+                    write.half.write_all(&write.buf).await?;
+                    write.buf.clear();
+                    write.half.write_all(&data).await?;
                 }
             }
             Some(Some(Err(error))) => return Err(error.into()),
             Some(None) => {
                 if chunked {
-                    connection.write.extend_from_slice(LAST_CHUNK);
+                    write.buf.extend_from_slice(LAST_CHUNK);
                 }
-                if !connection.write.is_empty() {
-                    connection.stream.write_all(&connection.write).await?;
-                    connection.write.clear();
+                if !write.buf.is_empty() {
+                    write.half.write_all(&write.buf).await?;
+                    write.buf.clear();
                 }
-                return Ok(());
+                return Ok(write);
             }
         }
     }
@@ -337,17 +503,21 @@ fn ready_frame(
 
 /// Reads until a whole response head is in.
 async fn read_head(
-    connection: &mut UpstreamConnection,
+    read: &mut ReadSide,
     method: &Method,
 ) -> Result<h1::ResponseHead, ExchangeError> {
     loop {
-        if !connection.read.is_empty()
-            && let Some(head) = h1::parse_response_head(&mut connection.read, method)?
+        if !read.buf.is_empty()
+            && let Some(head) = h1::parse_response_head(&mut read.buf, method)?
         {
             return Ok(head);
         }
-        if poll_fn(|cx| connection.poll_fill(cx)).await? == 0 {
-            return Err(ExchangeError::Closed);
+        if poll_fn(|cx| read.poll_fill(cx)).await? == 0 {
+            return Err(if read.buf.is_empty() {
+                ExchangeError::Closed
+            } else {
+                ExchangeError::Truncated
+            });
         }
     }
 }
@@ -382,23 +552,16 @@ enum BodyState {
 #[derive(Debug)]
 pub struct PooledBody {
     state: BodyState,
-    connection: Option<UpstreamConnection>,
-    pool: Option<Arc<ConnectionPool>>,
+    read: Option<ReadSide>,
+    writer: Option<Writer>,
+    pool: Arc<ConnectionPool>,
     keep_alive: bool,
 }
 
 impl PooledBody {
-    fn empty() -> Self {
-        PooledBody {
-            state: BodyState::Done,
-            connection: None,
-            pool: None,
-            keep_alive: false,
-        }
-    }
-
     fn new(
-        connection: UpstreamConnection,
+        read: ReadSide,
+        writer: Writer,
         pool: Arc<ConnectionPool>,
         framing: ResponseFraming,
         keep_alive: bool,
@@ -411,8 +574,9 @@ impl PooledBody {
         };
         let mut body = PooledBody {
             state,
-            connection: Some(connection),
-            pool: Some(pool),
+            read: Some(read),
+            writer: Some(writer),
+            pool,
             keep_alive,
         };
         if matches!(body.state, BodyState::Done) {
@@ -422,29 +586,32 @@ impl PooledBody {
     }
 
     /// The body has been read: the connection can serve the next request, unless the upstream
-    /// said otherwise or sent more than the answer.
+    /// said otherwise, sent more than the answer, or the request was not written in full.
     fn finish(&mut self) {
         self.state = BodyState::Done;
-        if let (Some(connection), Some(pool)) = (self.connection.take(), self.pool.as_ref())
-            && self.keep_alive
-            && connection.read.is_empty()
+        let (Some(read), Some(writer)) = (self.read.take(), self.writer.take()) else {
+            return;
+        };
+        if self.keep_alive
+            && read.buf.is_empty()
+            && let Some(write) = writer.into_idle()
         {
-            pool.put_back(connection);
+            self.pool.put_back(UpstreamConnection { read, write });
         }
     }
 
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, ExchangeError>>> {
         loop {
-            let Some(connection) = self.connection.as_mut() else {
+            let Some(read) = self.read.as_mut() else {
                 return Poll::Ready(None);
             };
             match &mut self.state {
                 BodyState::Done => return Poll::Ready(None),
                 BodyState::Length(remaining) => {
-                    if !connection.read.is_empty() {
+                    if !read.buf.is_empty() {
                         let take = usize::try_from(*remaining)
-                            .map_or(connection.read.len(), |r| r.min(connection.read.len()));
-                        let data = connection.read.split_to(take).freeze();
+                            .map_or(read.buf.len(), |r| r.min(read.buf.len()));
+                        let data = read.buf.split_to(take).freeze();
                         *remaining -= take as u64;
                         if *remaining == 0 {
                             self.finish();
@@ -452,7 +619,7 @@ impl PooledBody {
                         return Poll::Ready(Some(Ok(data)));
                     }
                 }
-                BodyState::Chunked(decoder) => match decoder.decode(&mut connection.read)? {
+                BodyState::Chunked(decoder) => match decoder.decode(&mut read.buf)? {
                     Decoded::Data(data) => return Poll::Ready(Some(Ok(data))),
                     Decoded::Done => {
                         self.finish();
@@ -461,21 +628,21 @@ impl PooledBody {
                     Decoded::NeedMore => {}
                 },
                 BodyState::UntilClose => {
-                    if !connection.read.is_empty() {
-                        return Poll::Ready(Some(Ok(connection.read.split().freeze())));
+                    if !read.buf.is_empty() {
+                        return Poll::Ready(Some(Ok(read.buf.split().freeze())));
                     }
                 }
             }
             // The buffer is empty (or holds an incomplete chunk line): read more.
-            let read = ready!(connection.poll_fill(cx))?;
-            if read == 0 {
+            let filled = ready!(read.poll_fill(cx))?;
+            if filled == 0 {
+                self.read = None;
+                self.writer = None;
                 if matches!(self.state, BodyState::UntilClose) {
                     self.state = BodyState::Done;
-                    self.connection = None;
                     return Poll::Ready(None);
                 }
-                self.connection = None;
-                return Poll::Ready(Some(Err(ExchangeError::Closed)));
+                return Poll::Ready(Some(Err(ExchangeError::Truncated)));
             }
         }
     }

@@ -111,27 +111,28 @@ pub(crate) struct Mirror {
 /// keeps its answer (the body only when it is small enough).
 async fn observe(
     upstream: &Upstream,
-    mut parts: Parts,
+    parts: Parts,
     body: Bytes,
     client: SocketAddr,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Option<Observed> {
+    static MARKER: HeaderName = SHADOW_HEADER;
+    static ONE: HeaderValue = HeaderValue::from_static("1");
     let lease = upstream.pick();
     let endpoint = lease.endpoint();
-    // The same rewriting a forwarded request gets, plus the shadow marker.
-    parts
-        .headers
-        .insert(SHADOW_HEADER, HeaderValue::from_static("1"));
+    // The same rewriting a forwarded request gets, plus the shadow marker: a replacement, so the
+    // client can neither send its own value nor have it dropped by naming it in `Connection`.
     let client_ip = HeaderValue::from_str(&client.ip().to_string()).ok();
     let mut joined = None;
-    let replacements = forwarding_replacements(
+    let mut replacements = forwarding_replacements(
         &parts.headers,
         client_ip.as_ref(),
         upstream,
         endpoint,
         &mut joined,
     );
+    replacements[4] = Some((&MARKER, &ONE));
     let body = LimitedBody::from_bytes(body);
     let exchange = async {
         let authority = endpoint.address.authority.as_str();

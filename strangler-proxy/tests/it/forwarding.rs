@@ -146,3 +146,59 @@ async fn a_chunked_request_body_streams_through() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn connection_cannot_strip_or_forge_what_the_proxy_sets() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    let url = format!("http://{}/path", proxy.listen_addr());
+    let reply = TestClient::new()
+        .get(
+            &url,
+            &[
+                (
+                    "connection",
+                    "x-forwarded-proto, x-forwarded-for, x-forwarded-host",
+                ),
+                ("x-forwarded-for", "6.6.6.6"),
+                ("x-forwarded-proto", "gopher"),
+                ("x-forwarded-host", "forged.example"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.seen("x-forwarded-proto").as_deref(), Some("http"));
+    assert_eq!(reply.seen("x-forwarded-for").as_deref(), Some("127.0.0.1"));
+    let forwarded_host = reply.seen("x-forwarded-host").expect("set by the proxy");
+    assert!(forwarded_host.starts_with("127.0.0.1:"), "{forwarded_host}");
+}
+
+#[tokio::test]
+async fn a_full_duplex_upstream_answers_while_the_body_still_arrives() {
+    // More than loopback's socket buffers hold: an upstream that echoes as it reads stalls
+    // unless the proxy reads the answer while it still writes the body.
+    let mono = TestUpstream::start("mono").await;
+    let toml = config(&mono, false).replace(
+        "[upstreams.mono]",
+        "[limits]\nmax_body_bytes = 67108864\n[upstreams.mono]",
+    );
+    let proxy = start_proxy(&toml).await;
+    let body: Vec<u8> = (0..24_000_000u32).map(|i| (i % 253) as u8).collect();
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        TestClient::new().send(
+            Method::POST,
+            &format!("http://{}/echo", proxy.listen_addr()),
+            &[],
+            Bytes::from(body.clone()),
+        ),
+    )
+    .await
+    .expect("no stall")
+    .expect("reply");
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.body == body,
+        "echoed body differs ({} bytes back)",
+        reply.body.len()
+    );
+}

@@ -19,6 +19,8 @@ struct ScriptedUpstream {
     address: std::net::SocketAddr,
     connections: Arc<AtomicUsize>,
     requests: Arc<AtomicUsize>,
+    /// Requests for `/die`, which closes the connection without an answer.
+    dies: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -69,17 +71,20 @@ impl ScriptedUpstream {
         let address = listener.local_addr().expect("address");
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (counted, served) = (connections.clone(), requests.clone());
+        let dies = Arc::new(AtomicUsize::new(0));
+        let (counted, served, died) = (connections.clone(), requests.clone(), dies.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, served.clone(), close_after_idle));
+                let counters = (served.clone(), died.clone());
+                tokio::spawn(serve(stream, counters, close_after_idle));
             }
         });
         ScriptedUpstream {
             address,
             connections,
             requests,
+            dies,
             task,
         }
     }
@@ -94,7 +99,7 @@ impl ScriptedUpstream {
 
 async fn serve(
     mut stream: TcpStream,
-    served: Arc<AtomicUsize>,
+    (served, died): (Arc<AtomicUsize>, Arc<AtomicUsize>),
     close_after_idle: Option<Duration>,
 ) {
     let mut buffer = Vec::new();
@@ -122,6 +127,18 @@ async fn serve(
         };
         let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
         buffer.drain(..head_end);
+        let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+        if path == "/die" {
+            died.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+        if path == "/early" {
+            // Answers before reading the body, and closes: as servers refusing an upload do.
+            let _ = stream
+                .write_all(b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbig!")
+                .await;
+            return;
+        }
         // Skip a declared request body.
         let length = head
             .lines()
@@ -140,7 +157,6 @@ async fn serve(
         }
         buffer.drain(..length);
         served.fetch_add(1, Ordering::SeqCst);
-        let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
         let (bytes, close) = answer(&path);
         if stream.write_all(bytes).await.is_err() || close {
             return;
@@ -267,4 +283,49 @@ async fn keep_alive_connections_the_upstream_closed_while_idle_cost_no_request()
     // Each request found its pooled connection closed and used a new one.
     assert_eq!(upstream.connections.load(Ordering::SeqCst), methods.len());
     assert_eq!(upstream.requests.load(Ordering::SeqCst), methods.len());
+}
+
+#[tokio::test]
+async fn a_request_that_kills_its_connection_is_sent_again_once_at_most() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+    // Several idle connections in the pool.
+    let warm: Vec<_> = (0..6)
+        .map(|_| {
+            let (client, url) = (client.clone(), url(&proxy, "/length"));
+            tokio::spawn(async move { client.get(&url, &[]).await })
+        })
+        .collect();
+    for request in warm {
+        request.await.expect("warm-up");
+    }
+    assert!(upstream.connections.load(Ordering::SeqCst) > 1);
+    let reply = client.get(&url(&proxy, "/die"), &[]).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    // A GET may be sent once more (the connection may just have gone stale), never once per
+    // idle connection.
+    let dies = upstream.dies.load(Ordering::SeqCst);
+    assert!(
+        (1..=2).contains(&dies),
+        "the upstream saw /die {dies} times"
+    );
+}
+
+#[tokio::test]
+async fn an_early_answer_to_a_streamed_upload_reaches_the_client() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let body = vec![b'x'; 1 << 20];
+    let reply = TestClient::new()
+        .send(Method::POST, &url(&proxy, "/early"), &[], body)
+        .await;
+    // The upstream's own 413, not a 502 that would count against it.
+    match reply {
+        Ok(reply) => assert_eq!(
+            (reply.status, &reply.body[..]),
+            (StatusCode::PAYLOAD_TOO_LARGE, &b"big!"[..])
+        ),
+        Err(error) => panic!("no answer: {error}"),
+    }
 }
