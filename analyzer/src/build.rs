@@ -442,9 +442,13 @@ impl Assembler<'_> {
         };
         let context = self.context(index);
         let diesel_bare = self.diesel_bare_names(index);
+        let paths = &self.facts[entry.file].paths;
         for reference in &raw.refs {
-            self.diesel_access(reference, &diesel_bare, &mut item.sql);
-            match self.scopes.resolve(&context, &reference.path) {
+            let resolution = paths.with_segments(reference.path, |path| {
+                self.diesel_access(path, reference, &diesel_bare, &mut item.sql);
+                self.scopes.resolve(&context, path)
+            });
+            match resolution {
                 Resolution::Item(target) if target != index => {
                     let kind = self.reference_kind(reference.kind, target);
                     item.references.push(Reference {
@@ -461,8 +465,9 @@ impl Assembler<'_> {
             }
         }
         for call in &raw.method_calls {
-            let receiver = match &call.receiver_type {
-                Some(path) => self.scopes.resolve(&context, path),
+            let name = paths.name(call.name);
+            let receiver = match call.receiver_type {
+                Some(path) => paths.with_segments(path, |path| self.scopes.resolve(&context, path)),
                 None if call.on_self => entry
                     .self_item
                     .map_or(Resolution::Unknown, Resolution::Item),
@@ -474,7 +479,7 @@ impl Assembler<'_> {
                 continue;
             }
             let on_type = match receiver {
-                Resolution::Item(type_item) => self.scopes.method(type_item, &call.name),
+                Resolution::Item(type_item) => self.scopes.method(type_item, name),
                 _ => None,
             };
             if let Some(target) = on_type {
@@ -485,13 +490,8 @@ impl Assembler<'_> {
                 });
                 continue;
             }
-            let distinctive = !COMMON_METHOD_NAMES.contains(&call.name.as_str());
-            match self
-                .scopes
-                .methods_by_name
-                .get(&call.name)
-                .map(Vec::as_slice)
-            {
+            let distinctive = !COMMON_METHOD_NAMES.contains(&name);
+            match self.scopes.methods_by_name.get(name).map(Vec::as_slice) {
                 Some([target]) if distinctive && *target != index => {
                     item.references.push(Reference {
                         target: self.ids[*target].clone(),
@@ -502,7 +502,7 @@ impl Assembler<'_> {
                 // A method calling itself by name: recursion, nothing to record.
                 Some([_]) if distinctive => {}
                 Some(_) => item.unresolved_calls.push(UnresolvedCall {
-                    method: call.name.clone(),
+                    method: name.to_string(),
                     line: call.line,
                 }),
                 None => {}
@@ -570,18 +570,23 @@ impl Assembler<'_> {
 
     /// A path naming a diesel table (`users::table`, `users::dsl::name`, `users::id`, or a
     /// bare `users` after `use users::dsl::*`) is an access to it.
-    fn diesel_access(&self, reference: &RawRef, bare: &BTreeSet<String>, sql: &mut Vec<SqlAccess>) {
+    fn diesel_access(
+        &self,
+        path: &[&str],
+        reference: &RawRef,
+        bare: &BTreeSet<String>,
+        sql: &mut Vec<SqlAccess>,
+    ) {
         if self.diesel_tables.is_empty() || reference.kind == RawRefKind::Import {
             return;
         }
-        let path = &reference.path;
         let mut table = None;
-        for (position, segment) in path.iter().enumerate() {
+        for (position, &segment) in path.iter().enumerate() {
             let Some(columns) = self.diesel_tables.get(segment) else {
                 continue;
             };
-            let next = path.get(position + 1);
-            let previous = position.checked_sub(1).map(|p| &path[p]);
+            let next = path.get(position + 1).copied();
+            let previous = position.checked_sub(1).map(|p| path[p]);
             let names_table = match next {
                 Some(next) => next == "table" || next == "dsl" || columns.contains(next),
                 None => {
@@ -590,7 +595,7 @@ impl Assembler<'_> {
                 }
             };
             if names_table {
-                table = Some(segment.clone());
+                table = Some(segment.to_string());
                 break;
             }
         }
@@ -632,7 +637,10 @@ impl Assembler<'_> {
                         self_item: None,
                     },
                 };
-                match self.scopes.resolve(&context, &reference.path) {
+                let resolution = facts
+                    .paths
+                    .with_segments(reference.path, |path| self.scopes.resolve(&context, path));
+                match resolution {
                     Resolution::Item(target) if Some(target) != from_index => {
                         references.push(FileReference {
                             from: from_index.map(|i| self.ids[i].clone()),

@@ -12,8 +12,8 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token, UseTree, Visibility};
 
 use crate::facts::{
-    FileFacts, LocatedDeclaration, ModDeclaration, RawItem, RawMethodCall, RawModule, RawOwner,
-    RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
+    FileFacts, LocatedDeclaration, ModDeclaration, PathArena, PathId, RawItem, RawMethodCall,
+    RawModule, RawOwner, RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
 };
 use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{ItemKind, SqlDialect};
@@ -270,6 +270,15 @@ fn path_segments(path: &syn::Path) -> RawPath {
     each(&path.segments).map(|s| s.ident.to_string()).collect()
 }
 
+/// Stores a path's segments in the file's arena.
+fn store_path(arena: &mut PathArena, path: &syn::Path) -> PathId {
+    let start = arena.start();
+    for segment in each(&path.segments) {
+        arena.push_display(&segment.ident);
+    }
+    arena.finish(start)
+}
+
 fn is_public(visibility: &Visibility) -> bool {
     !matches!(visibility, Visibility::Inherited)
 }
@@ -380,7 +389,7 @@ struct Extractor {
     /// The current body calls a router-building method, so it is worth a route walk.
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
-    local_types: FastMap<Vec<u8>, RawPath>,
+    local_types: FastMap<Vec<u8>, PathId>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
     bound_names: FastSet<Vec<u8>>,
 }
@@ -398,15 +407,16 @@ impl Extractor {
             let text = IdentText::of(&segment.ident);
             let name = text.as_bytes();
             if !(is_prelude_name(name) || self.bound_names.contains(name)) {
-                let name = text.as_str().to_string();
-                self.push_ref(vec![name], kind, line_of(segment.ident.span()));
+                let id = self.facts.paths.push_path(&[text.as_str()]);
+                self.push_ref(id, kind, line_of(segment.ident.span()));
             }
             return;
         }
-        self.push_ref(path_segments(path), kind, path_line(path));
+        let id = store_path(&mut self.facts.paths, path);
+        self.push_ref(id, kind, path_line(path));
     }
 
-    fn push_ref(&mut self, path: RawPath, kind: RawRefKind, line: u32) {
+    fn push_ref(&mut self, path: PathId, kind: RawRefKind, line: u32) {
         if path.is_empty() {
             return;
         }
@@ -552,7 +562,8 @@ impl Extractor {
                 self.add_use_entry(r.rename.to_string(), path, line);
             }
             UseTree::Glob(_) => {
-                self.push_ref(prefix.clone(), RawRefKind::Import, line);
+                let id = self.facts.paths.push_path(prefix);
+                self.push_ref(id, RawRefKind::Import, line);
                 let glob = prefix.clone();
                 match (self.owner, self.in_function) {
                     (Some(index), true) => self.facts.items[index].local_globs.push(glob),
@@ -568,7 +579,8 @@ impl Extractor {
     }
 
     fn add_use_entry(&mut self, alias: String, path: RawPath, line: u32) {
-        self.push_ref(path.clone(), RawRefKind::Import, line);
+        let id = self.facts.paths.push_path(&path);
+        self.push_ref(id, RawRefKind::Import, line);
         if alias == "_" || alias.is_empty() {
             return;
         }
@@ -602,7 +614,7 @@ impl Extractor {
         for input in each(&sig.inputs) {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
-                && let Some(path) = type_path_of(&typed.ty)
+                && let Some(path) = type_path_id(&mut self.facts.paths, &typed.ty)
             {
                 self.local_types
                     .insert(ident.ident.to_string().into_bytes(), path);
@@ -695,7 +707,8 @@ impl<'ast> Visit<'ast> for Extractor {
         let line = line_of(node.impl_token.span);
         self.visit_generics(&node.generics);
         if let Some((_, path, _)) = &node.trait_ {
-            self.push_ref(path_segments(path), RawRefKind::Type, line);
+            let id = store_path(&mut self.facts.paths, path);
+            self.push_ref(id, RawRefKind::Type, line);
             self.visit_path_generics(path);
         }
         self.visit_type(&node.self_ty);
@@ -972,8 +985,9 @@ impl<'ast> Visit<'ast> for Extractor {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
+            let name = self.facts.paths.push_path(&[text.as_str()]);
             self.facts.items[owner].method_calls.push(RawMethodCall {
-                name: text.as_str().to_string(),
+                name,
                 line: line_of(node.method.span()),
                 on_self,
                 receiver_type,
@@ -1053,7 +1067,10 @@ impl<'ast> Visit<'ast> for Extractor {
             return;
         }
         let (pattern, stated) = match &node.pat {
-            syn::Pat::Type(typed) => (typed.pat.as_ref(), type_path_of(&typed.ty)),
+            syn::Pat::Type(typed) => (
+                typed.pat.as_ref(),
+                type_path_id(&mut self.facts.paths, &typed.ty),
+            ),
             other => (other, None),
         };
         if let syn::Pat::Ident(ident) = pattern {
@@ -1102,7 +1119,7 @@ impl<'ast> Visit<'ast> for Extractor {
 
 impl Extractor {
     /// The type an expression evaluates to, when the code states it plainly.
-    fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
+    fn type_of_expr(&mut self, expr: &Expr) -> Option<PathId> {
         match expr {
             Expr::Path(p) if p.path.segments.len() == 1 => {
                 if self.local_types.is_empty() {
@@ -1110,9 +1127,9 @@ impl Extractor {
                 }
                 self.local_types
                     .get(IdentText::of(&p.path.segments[0].ident).as_bytes())
-                    .cloned()
+                    .copied()
             }
-            Expr::Struct(s) => Some(path_segments(&s.path)),
+            Expr::Struct(s) => Some(store_path(&mut self.facts.paths, &s.path)),
             Expr::Call(call) => match call.func.as_ref() {
                 // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
                 Expr::Path(p) if p.path.segments.len() >= 2 => {
@@ -1120,10 +1137,12 @@ impl Extractor {
                     IdentText::of(&p.path.segments[count - 2].ident)
                         .starts_uppercase()
                         .then(|| {
-                            each(&p.path.segments)
-                                .take(count - 1)
-                                .map(|s| s.ident.to_string())
-                                .collect()
+                            let arena = &mut self.facts.paths;
+                            let start = arena.start();
+                            for segment in each(&p.path.segments).take(count - 1) {
+                                arena.push_display(&segment.ident);
+                            }
+                            arena.finish(start)
                         })
                 }
                 _ => None,
@@ -1146,6 +1165,17 @@ impl Extractor {
         for segment in each(&path.segments) {
             self.visit_path_arguments(&segment.arguments);
         }
+    }
+}
+
+/// [`type_path_of`], stored in the file's arena.
+fn type_path_id(arena: &mut PathArena, ty: &syn::Type) -> Option<PathId> {
+    match ty {
+        syn::Type::Path(p) => Some(store_path(arena, &p.path)),
+        syn::Type::Reference(r) => type_path_id(arena, &r.elem),
+        syn::Type::Paren(p) => type_path_id(arena, &p.elem),
+        syn::Type::Group(g) => type_path_id(arena, &g.elem),
+        _ => None,
     }
 }
 

@@ -11,6 +11,130 @@ use crate::sql::TableDeclaration;
 /// A path as written, one string per segment (`crate`, `super`, `Self` included).
 pub(crate) type RawPath = Vec<String>;
 
+/// The text of the paths and names a file's bodies mention, kept back to back in one buffer.
+///
+/// References and method calls are most of what the facts hold, and they are kept for every
+/// file until the whole workspace is parsed. A `Vec<String>` per path cost one allocation per
+/// segment plus one per path; here a path is two numbers and its text is appended to the
+/// file's buffer, so holding the facts of a large tree costs a fraction of the memory (and of
+/// the allocator calls).
+///
+/// Offsets are `u32`: a file would need gigabytes of path text to exceed them. Should one do,
+/// the arena stops taking segments and every later path comes out empty (dropped, as if the
+/// file had not mentioned it) rather than wrong.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PathArena {
+    text: String,
+    /// End offset in `text` of each segment; a segment starts where the one before it ends.
+    ends: Vec<u32>,
+    /// Set once a segment did not fit the offsets.
+    full: bool,
+}
+
+/// A path stored in a [`PathArena`]: `len` segments from segment `first` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PathId {
+    first: u32,
+    len: u32,
+}
+
+impl PathId {
+    /// Whether the path has no segment.
+    pub(crate) fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Paths longer than this are decoded into a `Vec` rather than on the stack.
+const INLINE_SEGMENTS: usize = 16;
+
+impl PathArena {
+    /// Starts a new path; append its segments with [`PathArena::push_segment`] or
+    /// [`PathArena::push_display`], then close it with [`PathArena::finish`].
+    pub(crate) fn start(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Appends one segment to the path under way.
+    pub(crate) fn push_segment(&mut self, segment: &str) {
+        if self.full {
+            return;
+        }
+        self.text.push_str(segment);
+        self.end_segment();
+    }
+
+    /// Appends one segment written by its `Display` (an identifier), without a `String` of
+    /// its own.
+    pub(crate) fn push_display(&mut self, segment: &dyn std::fmt::Display) {
+        use std::fmt::Write as _;
+        if self.full {
+            return;
+        }
+        let _ = write!(self.text, "{segment}");
+        self.end_segment();
+    }
+
+    fn end_segment(&mut self) {
+        match u32::try_from(self.text.len()) {
+            Ok(end) if self.ends.len() < u32::MAX as usize => self.ends.push(end),
+            _ => self.full = true,
+        }
+    }
+
+    /// The path made of the segments pushed since `start` (empty once the arena is full).
+    pub(crate) fn finish(&self, start: usize) -> PathId {
+        match (u32::try_from(start), u32::try_from(self.ends.len() - start)) {
+            (Ok(first), Ok(len)) if !self.full => PathId { first, len },
+            _ => PathId { first: 0, len: 0 },
+        }
+    }
+
+    /// Stores a whole path.
+    pub(crate) fn push_path<S: AsRef<str>>(&mut self, segments: &[S]) -> PathId {
+        let start = self.start();
+        for segment in segments {
+            self.push_segment(segment.as_ref());
+        }
+        self.finish(start)
+    }
+
+    /// One segment's text.
+    fn segment(&self, index: usize) -> &str {
+        let begin = index
+            .checked_sub(1)
+            .and_then(|before| self.ends.get(before))
+            .map_or(0, |&end| end as usize);
+        let end = self.ends.get(index).map_or(begin, |&end| end as usize);
+        self.text.get(begin..end).unwrap_or_default()
+    }
+
+    /// The text of a one-segment path (a method's name).
+    pub(crate) fn name(&self, id: PathId) -> &str {
+        if id.len == 0 {
+            return "";
+        }
+        self.segment(id.first as usize)
+    }
+
+    /// Calls `f` with the path's segments, decoded on the stack when the path is short.
+    pub(crate) fn with_segments<R>(&self, id: PathId, f: impl FnOnce(&[&str]) -> R) -> R {
+        let (first, len) = (id.first as usize, id.len as usize);
+        if len <= INLINE_SEGMENTS {
+            let mut segments = [""; INLINE_SEGMENTS];
+            for (offset, slot) in segments[..len].iter_mut().enumerate() {
+                *slot = self.segment(first + offset);
+            }
+            f(&segments[..len])
+        } else {
+            let segments: Vec<&str> = (first..first + len)
+                .map(|index| self.segment(index))
+                .collect();
+            f(&segments)
+        }
+    }
+}
+
 /// How a raw path is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RawRefKind {
@@ -27,7 +151,8 @@ pub(crate) enum RawRefKind {
 /// One path occurrence.
 #[derive(Debug, Clone)]
 pub(crate) struct RawRef {
-    pub path: RawPath,
+    /// The path, in the file's [`FileFacts::paths`].
+    pub path: PathId,
     pub kind: RawRefKind,
     pub line: u32,
     /// Inside the arguments of diesel's `insert_into`, `update` or `delete`.
@@ -37,13 +162,14 @@ pub(crate) struct RawRef {
 /// A method call `receiver.name(...)`.
 #[derive(Debug, Clone)]
 pub(crate) struct RawMethodCall {
-    pub name: String,
+    /// The method's name: a one-segment path in the file's [`FileFacts::paths`].
+    pub name: PathId,
     pub line: u32,
     /// The receiver is `self`, so the method belongs to the enclosing impl's type if it has it.
     pub on_self: bool,
     /// The receiver's type when the body says it: a typed parameter or `let`, a struct literal,
-    /// or a `Type::constructor(...)` call.
-    pub receiver_type: Option<RawPath>,
+    /// or a `Type::constructor(...)` call. In the file's [`FileFacts::paths`].
+    pub receiver_type: Option<PathId>,
 }
 
 /// Where a SQL literal was found.
@@ -188,4 +314,6 @@ pub(crate) struct FileFacts {
     pub diesel_joins: Vec<DieselJoin>,
     /// Problems, each with an optional line.
     pub problems: Vec<(Option<u32>, String)>,
+    /// The text of the paths of [`RawRef`]s and [`RawMethodCall`]s.
+    pub paths: PathArena,
 }

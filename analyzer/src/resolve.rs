@@ -201,34 +201,39 @@ impl Scopes {
     }
 
     /// Resolves a path written in `context`.
-    pub(crate) fn resolve(&self, context: &Context<'_>, path: &[String]) -> Resolution {
+    pub(crate) fn resolve<S: AsRef<str>>(&self, context: &Context<'_>, path: &[S]) -> Resolution {
         self.resolve_at(context, path, 0)
     }
 
-    fn resolve_at(&self, context: &Context<'_>, path: &[String], depth: usize) -> Resolution {
+    fn resolve_at<S: AsRef<str>>(
+        &self,
+        context: &Context<'_>,
+        path: &[S],
+        depth: usize,
+    ) -> Resolution {
         let Some((first, rest)) = path.split_first() else {
             return Resolution::Unknown;
         };
         if depth > MAX_DEPTH {
             return Resolution::Unknown;
         }
-        if first == "::" {
+        if first.as_ref() == "::" {
             // `::name::...` names a crate, never a local item.
             let Some((name, rest)) = rest.split_first() else {
                 return Resolution::Unknown;
             };
-            let start = self.crate_named(context.module, name);
+            let start = self.crate_named(context.module, name.as_ref());
             return self.walk(start, rest, depth);
         }
-        let start = self.resolve_first(context, first, rest, depth);
+        let start = self.resolve_first(context, first.as_ref(), rest, depth);
         self.walk(start, rest, depth)
     }
 
-    fn resolve_first(
+    fn resolve_first<S: AsRef<str>>(
         &self,
         context: &Context<'_>,
         first: &str,
-        rest: &[String],
+        rest: &[S],
         depth: usize,
     ) -> Resolution {
         let module = context.module;
@@ -398,9 +403,10 @@ impl Scopes {
     }
 
     /// Follows the remaining segments from a resolved start.
-    fn walk(&self, start: Resolution, rest: &[String], depth: usize) -> Resolution {
+    fn walk<S: AsRef<str>>(&self, start: Resolution, rest: &[S], depth: usize) -> Resolution {
         let mut current = start;
         for segment in rest {
+            let segment = segment.as_ref();
             current = match current {
                 Resolution::Module(module) => match self.lookup(module, segment, depth + 1) {
                     Some(found) => found,
