@@ -327,7 +327,7 @@ fn item_ids(
                 id.push_str(part);
             }
             let raw = &facts[entry.file].items[entry.raw];
-            if let Some(owner) = &raw.owner {
+            if let Some(owner) = facts[entry.file].owner_of(raw) {
                 let self_name = owner.self_type.last().map_or("", String::as_str);
                 match &owner.trait_path {
                     Some(trait_path) => {
@@ -416,11 +416,13 @@ impl Assembler<'_> {
             file: self.files[entry.file].clone(),
             line: raw.line,
             end_line: raw.end_line,
-            owner: raw.owner.as_ref().map(|owner| MethodOwner {
-                self_type: owner.self_type.last().cloned().unwrap_or_default(),
-                self_item: entry.self_item.map(|i| self.ids[i].clone()),
-                trait_name: owner.trait_path.as_ref().and_then(|p| p.last().cloned()),
-            }),
+            owner: self.facts[entry.file]
+                .owner_of(raw)
+                .map(|owner| MethodOwner {
+                    self_type: owner.self_type.last().cloned().unwrap_or_default(),
+                    self_item: entry.self_item.map(|i| self.ids[i].clone()),
+                    trait_name: owner.trait_path.as_ref().and_then(|p| p.last().cloned()),
+                }),
             public: raw.public,
             references: Vec::new(),
             unresolved_calls: Vec::new(),
@@ -443,7 +445,7 @@ impl Assembler<'_> {
         let context = self.context(index);
         let diesel_bare = self.diesel_bare_names(index);
         let paths = &self.facts[entry.file].paths;
-        for reference in &raw.refs {
+        for reference in self.facts[entry.file].refs_of(raw) {
             let resolution = paths.with_segments(reference.path, |path| {
                 self.diesel_access(path, reference, &diesel_bare, &mut item.sql);
                 self.scopes.resolve(&context, path)
@@ -464,7 +466,7 @@ impl Assembler<'_> {
                 _ => {}
             }
         }
-        for call in &raw.method_calls {
+        for call in self.facts[entry.file].method_calls_of(raw) {
             let name = paths.name(call.name);
             let receiver = match call.receiver_type {
                 Some(path) => paths.with_segments(path, |path| self.scopes.resolve(&context, path)),

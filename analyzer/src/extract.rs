@@ -380,8 +380,8 @@ struct Extractor {
     owner: Option<usize>,
     /// Whether `owner` is a function (references go to it) or not (to file references).
     in_function: bool,
-    /// Impl or trait around the current item.
-    impl_context: Option<RawOwner>,
+    /// Impl or trait around the current item (index into `facts.owners`).
+    impl_context: Option<usize>,
     diesel_write_depth: u32,
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
@@ -430,7 +430,8 @@ impl Extractor {
             diesel_write: self.diesel_write_depth > 0,
         };
         match (self.owner, self.in_function) {
-            (Some(index), true) => self.facts.items[index].refs.push(reference),
+            // The body under way: its range of `refs` is closed when the function ends.
+            (Some(_), true) => self.facts.refs.push(reference),
             (owner, _) => self.facts.file_refs.push((owner, self.module, reference)),
         }
     }
@@ -451,8 +452,8 @@ impl Extractor {
             public,
             module: self.module,
             owner: None,
-            refs: Vec::new(),
-            method_calls: Vec::new(),
+            refs: 0..0,
+            method_calls: 0..0,
             sql: Vec::new(),
             routes: Vec::new(),
             route_attributes: Vec::new(),
@@ -605,7 +606,7 @@ impl Extractor {
             ItemKind::Function
         };
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
-        self.facts.items[index].owner = self.impl_context.clone();
+        self.facts.items[index].owner = self.impl_context;
         self.facts.items[index].route_attributes = routes::route_attributes(attrs);
         // Functions never nest here (items inside bodies are visited as part of the body), so
         // the per-body tables are empty on entry and are cleared, keeping their capacity, on
@@ -620,12 +621,15 @@ impl Extractor {
                     .insert(ident.ident.to_string().into_bytes(), path);
             }
         }
+        let (refs, calls) = (self.facts.refs.len(), self.facts.method_calls.len());
         self.within_item(index, true, |this| {
             this.visit_signature(sig);
             if let Some(block) = block {
                 this.visit_block(block);
             }
         });
+        self.facts.items[index].refs = refs..self.facts.refs.len();
+        self.facts.items[index].method_calls = calls..self.facts.method_calls.len();
         if let Some(block) = block
             && std::mem::take(&mut self.saw_router_method)
         {
@@ -712,10 +716,11 @@ impl<'ast> Visit<'ast> for Extractor {
             self.visit_path_generics(path);
         }
         self.visit_type(&node.self_ty);
-        let saved = self.impl_context.replace(RawOwner {
+        self.facts.owners.push(RawOwner {
             self_type,
             trait_path,
         });
+        let saved = self.impl_context.replace(self.facts.owners.len() - 1);
         for item in &node.items {
             match item {
                 syn::ImplItem::Fn(f) => {
@@ -752,10 +757,11 @@ impl<'ast> Visit<'ast> for Extractor {
                 this.visit_type_param_bound(bound);
             }
         });
-        let saved = self.impl_context.replace(RawOwner {
+        self.facts.owners.push(RawOwner {
             self_type: vec![node.ident.to_string()],
             trait_path: None,
         });
+        let saved = self.impl_context.replace(self.facts.owners.len() - 1);
         for item in &node.items {
             match item {
                 syn::TraitItem::Fn(f) if f.default.is_some() => {
@@ -981,12 +987,12 @@ impl<'ast> Visit<'ast> for Extractor {
         let text = IdentText::of(&node.method);
         let is_query = is_query_function(text.as_bytes());
         let is_router = routes::is_router_method(text.as_bytes());
-        if let Some(owner) = self.owner.filter(|_| self.in_function) {
+        if self.owner.is_some() && self.in_function {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
             let name = self.facts.paths.push_path(&[text.as_str()]);
-            self.facts.items[owner].method_calls.push(RawMethodCall {
+            self.facts.method_calls.push(RawMethodCall {
                 name,
                 line: line_of(node.method.span()),
                 on_self,

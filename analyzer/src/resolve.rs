@@ -169,7 +169,9 @@ impl Scopes {
             }
             let entry = &scopes.items[index];
             let raw = &facts[entry.file].items[entry.raw];
-            let Some(owner) = &raw.owner else { continue };
+            let Some(owner) = facts[entry.file].owner_of(raw) else {
+                continue;
+            };
             let context = Context {
                 module: entry.module,
                 local_uses: &[],
