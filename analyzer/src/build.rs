@@ -195,12 +195,18 @@ pub(crate) fn build(
         ids: &ids,
         diesel_tables: &table_names,
     };
-    let items: Vec<Item> = pool.install(|| {
-        (0..scopes.items.len())
-            .into_par_iter()
-            .map(|index| assembler.item(index))
+    // Items are large: they are assembled straight in id order, so the map is built from an
+    // already sorted vector with no copy of the items in between (each item is independent of
+    // the others' assembly).
+    let mut order: Vec<usize> = (0..scopes.items.len()).collect();
+    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+    let items: Vec<(ItemId, Item)> = pool.install(|| {
+        order
+            .par_iter()
+            .map(|&index| (ids[index].clone(), assembler.item(index)))
             .collect()
     });
+    drop(order);
     let files = assembler.source_files(&discovery.crates, &places);
     let routes =
         route_table::build_routes(&assembler, &discovery.crates, &places, &mut diagnostics);
@@ -215,16 +221,7 @@ pub(crate) fn build(
     drop(scopes);
     pool.install(|| facts.into_par_iter().for_each(drop));
 
-    // Items are large: sort their indices by id and move each item once, rather than letting
-    // the map's construction sort the items themselves.
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
-    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let items: BTreeMap<ItemId, Item> = order
-        .into_iter()
-        .filter_map(|index| slots[index].take())
-        .map(|item| (item.id.clone(), item))
-        .collect();
+    let items: BTreeMap<ItemId, Item> = items.into_iter().collect();
 
     diagnostics.sort();
     diagnostics.dedup();
@@ -385,8 +382,8 @@ impl Assembler<'_> {
         let raw = &self.facts[entry.file].items[entry.raw];
         Context {
             module: entry.module,
-            local_uses: &raw.local_uses,
-            local_globs: &raw.local_globs,
+            local_uses: &raw.extras().local_uses,
+            local_globs: &raw.extras().local_globs,
             self_item: entry.self_item.or_else(|| {
                 // Inside a struct/enum/trait definition, `Self` is the item itself.
                 entry.kind.is_type().then_some(index)
@@ -547,10 +544,11 @@ impl Assembler<'_> {
             .modules
             .iter()
             .flat_map(|m| m.globs.iter().chain(m.uses.iter().map(|u| &u.path)));
-        let paths = raw
+        let extras = raw.extras();
+        let paths = extras
             .local_globs
             .iter()
-            .chain(raw.local_uses.iter().map(|u| &u.path))
+            .chain(extras.local_uses.iter().map(|u| &u.path))
             .chain(module_uses);
         let mut names = BTreeSet::new();
         for path in paths {

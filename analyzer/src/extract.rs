@@ -455,11 +455,7 @@ impl Extractor {
             refs: 0..0,
             method_calls: 0..0,
             sql: Vec::new(),
-            routes: Vec::new(),
-            route_attributes: Vec::new(),
-            local_uses: Vec::new(),
-            local_globs: Vec::new(),
-            variants: Vec::new(),
+            extras: None,
         });
         self.facts.items.len() - 1
     }
@@ -567,7 +563,9 @@ impl Extractor {
                 self.push_ref(id, RawRefKind::Import, line);
                 let glob = prefix.clone();
                 match (self.owner, self.in_function) {
-                    (Some(index), true) => self.facts.items[index].local_globs.push(glob),
+                    (Some(index), true) => {
+                        self.facts.items[index].extras_mut().local_globs.push(glob);
+                    }
                     _ => self.facts.modules[self.module].globs.push(glob),
                 }
             }
@@ -587,7 +585,7 @@ impl Extractor {
         }
         let entry = UseEntry { alias, path };
         match (self.owner, self.in_function) {
-            (Some(index), true) => self.facts.items[index].local_uses.push(entry),
+            (Some(index), true) => self.facts.items[index].extras_mut().local_uses.push(entry),
             _ => self.facts.modules[self.module].uses.push(entry),
         }
     }
@@ -607,7 +605,10 @@ impl Extractor {
         };
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
         self.facts.items[index].owner = self.impl_context;
-        self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        let route_attributes = routes::route_attributes(attrs);
+        if !route_attributes.is_empty() {
+            self.facts.items[index].extras_mut().route_attributes = route_attributes;
+        }
         // Functions never nest here (items inside bodies are visited as part of the body), so
         // the per-body tables are empty on entry and are cleared, keeping their capacity, on
         // the way out.
@@ -633,7 +634,10 @@ impl Extractor {
         if let Some(block) = block
             && std::mem::take(&mut self.saw_router_method)
         {
-            self.facts.items[index].routes = routes::fragments_in_block(block);
+            let routes = routes::fragments_in_block(block);
+            if !routes.is_empty() {
+                self.facts.items[index].extras_mut().routes = routes;
+            }
         }
         self.saw_router_method = outer_saw_router_method;
         self.local_types.clear();
@@ -816,8 +820,10 @@ impl<'ast> Visit<'ast> for Extractor {
             node.brace_token.span.close(),
             is_public(&node.vis),
         );
-        self.facts.items[index].variants =
-            each(&node.variants).map(|v| v.ident.to_string()).collect();
+        if !node.variants.is_empty() {
+            self.facts.items[index].extras_mut().variants =
+                each(&node.variants).map(|v| v.ident.to_string()).collect();
+        }
         self.within_item(index, false, |this| visit::visit_item_enum(this, node));
     }
 
@@ -1348,5 +1354,6 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
     for item in &file.items {
         extractor.visit_item(item);
     }
+    extractor.facts.shrink_to_fit();
     extractor.facts
 }

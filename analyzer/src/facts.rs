@@ -252,6 +252,15 @@ pub(crate) struct RawItem {
     /// The function's method calls: a range of [`FileFacts::method_calls`].
     pub method_calls: Range<usize>,
     pub sql: Vec<RawSqlAccess>,
+    /// What few items have, behind one pointer (see [`RawItem::extras`]).
+    pub extras: Option<Box<RawItemExtras>>,
+}
+
+/// The parts of an item that most items lack: routes, `use` declarations in bodies, enum
+/// variants. Kept apart so that the many items without them stay small (every item of every
+/// file is held until the whole tree is parsed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawItemExtras {
     pub routes: Vec<RawRouteFragment>,
     pub route_attributes: Vec<RouteAttribute>,
     /// `use` declarations inside the body.
@@ -259,6 +268,26 @@ pub(crate) struct RawItem {
     pub local_globs: Vec<RawPath>,
     /// For enums: the variant names (so glob imports of variants resolve to the enum).
     pub variants: Vec<String>,
+}
+
+static NO_EXTRAS: RawItemExtras = RawItemExtras {
+    routes: Vec::new(),
+    route_attributes: Vec::new(),
+    local_uses: Vec::new(),
+    local_globs: Vec::new(),
+    variants: Vec::new(),
+};
+
+impl RawItem {
+    /// The item's routes, body `use`s and variants (all empty for most items).
+    pub(crate) fn extras(&self) -> &RawItemExtras {
+        self.extras.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// The same, to fill in; allocated on first use.
+    pub(crate) fn extras_mut(&mut self) -> &mut RawItemExtras {
+        self.extras.get_or_insert_with(Box::default)
+    }
 }
 
 /// A module scope of the file: index 0 is the file's own module, others are inline `mod x {}`.
@@ -332,6 +361,17 @@ pub(crate) struct FileFacts {
 }
 
 impl FileFacts {
+    /// Gives back the spare capacity of the vectors that grew while the file was visited: the
+    /// facts of every file are held until the whole tree is parsed.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.refs.shrink_to_fit();
+        self.method_calls.shrink_to_fit();
+        self.file_refs.shrink_to_fit();
+        self.items.shrink_to_fit();
+        self.paths.text.shrink_to_fit();
+        self.paths.ends.shrink_to_fit();
+    }
+
     /// The references made in an item's body.
     pub(crate) fn refs_of(&self, item: &RawItem) -> &[RawRef] {
         self.refs.get(item.refs.clone()).unwrap_or_default()

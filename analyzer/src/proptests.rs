@@ -103,6 +103,7 @@ proptest! {
         let facts = extract_file(&source, SqlDialect::Sqlite, 2_000);
         prop_assert!(facts.parsed, "{source}");
         let mut found: Vec<(String, String)> = facts.items[0]
+            .extras()
             .routes
             .iter()
             .filter_map(|fragment| match fragment {

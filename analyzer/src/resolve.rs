@@ -158,7 +158,9 @@ impl Scopes {
                         .push(index);
                 }
                 if item.kind == ItemKind::Enum {
-                    scopes.enum_variants.insert(index, item.variants.clone());
+                    scopes
+                        .enum_variants
+                        .insert(index, item.extras().variants.clone());
                 }
             }
         }
