@@ -116,6 +116,10 @@ impl Scopes {
             dependencies: crates.iter().map(|c| c.dependencies.clone()).collect(),
             ..Scopes::default()
         };
+        // One entry per item of every file: sized once rather than grown by doubling.
+        let item_count = facts.iter().map(|f| f.items.len()).sum();
+        scopes.items.reserve_exact(item_count);
+        scopes.item_of.reserve(item_count);
         for (crate_index, info) in crates.iter().enumerate() {
             let root = scopes.module(crate_index, &[]);
             // Libraries are what other crates name; a binary's name never is a path root.
