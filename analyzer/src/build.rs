@@ -195,18 +195,15 @@ pub(crate) fn build(
         ids: &ids,
         diesel_tables: &table_names,
     };
-    // Items are large: they are assembled straight in id order, so the map is built from an
-    // already sorted vector with no copy of the items in between (each item is independent of
-    // the others' assembly).
-    let mut order: Vec<usize> = (0..scopes.items.len()).collect();
-    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
+    // Assembled in item order: the resolver memoizes lookups, and where imports form a cycle
+    // what it finds can depend on which lookup came first, so the order stays the one the
+    // output has always been made with.
     let items: Vec<(ItemId, Item)> = pool.install(|| {
-        order
-            .par_iter()
-            .map(|&index| (ids[index].clone(), assembler.item(index)))
+        (0..scopes.items.len())
+            .into_par_iter()
+            .map(|index| (ids[index].clone(), assembler.item(index)))
             .collect()
     });
-    drop(order);
     let files = assembler.source_files(&discovery.crates, &places);
     let routes =
         route_table::build_routes(&assembler, &discovery.crates, &places, &mut diagnostics);
@@ -221,6 +218,9 @@ pub(crate) fn build(
     drop(scopes);
     pool.install(|| facts.into_par_iter().for_each(drop));
 
+    // Items are large: put them in id order in place (each moved about once) so that the map
+    // is built from a sorted vector, with no second vector of items alongside.
+    let items = sorted_by_id(items);
     let items: BTreeMap<ItemId, Item> = items.into_iter().collect();
 
     diagnostics.sort();
@@ -235,6 +235,32 @@ pub(crate) fn build(
         dialect,
         diagnostics,
     })
+}
+
+/// The pairs in key order, moved in place: the permutation that sorts them is found on
+/// indices, then applied cycle by cycle, so each pair is moved about once and no second vector
+/// of them is allocated (an in-place sort would move each pair many times).
+fn sorted_by_id<V>(mut items: Vec<(ItemId, V)>) -> Vec<(ItemId, V)> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| items[a].0.cmp(&items[b].0));
+    // `order[i]` is the index of the pair that belongs at `i`; a slot whose pair is in place is
+    // marked `usize::MAX`.
+    for start in 0..order.len() {
+        if order[start] == usize::MAX {
+            continue;
+        }
+        let mut slot = start;
+        loop {
+            let source = order[slot];
+            order[slot] = usize::MAX;
+            if source == start {
+                break;
+            }
+            items.swap(slot, source);
+            slot = source;
+        }
+    }
+    items
 }
 
 /// When some `.rs` file sits under no package, a pseudo crate named after the root holds it.
@@ -685,6 +711,34 @@ impl Assembler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_by_id_puts_every_pair_in_key_order_once() {
+        // Several cycles of different lengths, a pair already in place, and an empty input.
+        let keys = ["d", "a", "f", "c", "b", "e", "g", "i", "h"];
+        let items: Vec<(ItemId, usize)> = keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| ((*key).to_string(), index))
+            .collect();
+        let sorted = sorted_by_id(items);
+        let got: Vec<(&str, usize)> = sorted.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 1),
+                ("b", 4),
+                ("c", 3),
+                ("d", 0),
+                ("e", 5),
+                ("f", 2),
+                ("g", 6),
+                ("h", 8),
+                ("i", 7)
+            ]
+        );
+        assert!(sorted_by_id(Vec::<(ItemId, ())>::new()).is_empty());
+    }
 
     /// Items that would share an id (two trait impls' methods of one name, a function defined
     /// twice under different `cfg`s) get `#2`, `#3` in source order; the first keeps the bare id.
