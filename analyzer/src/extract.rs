@@ -472,6 +472,10 @@ impl Extractor {
     /// Records the SQL of a text found at `line`, attributed to the current owner.
     fn record_sql(&mut self, text: &str, line: u32, origin: RawSqlOrigin) {
         let analysis = sql::analyze(text, self.dialect);
+        self.record_analysis(analysis, line, origin);
+    }
+
+    fn record_analysis(&mut self, analysis: sql::SqlAnalysis, line: u32, origin: RawSqlOrigin) {
         for problem in &analysis.problems {
             if origin == RawSqlOrigin::QueryCall {
                 self.facts.problems.push((
@@ -1119,8 +1123,8 @@ impl<'ast> Visit<'ast> for Extractor {
             }
         }
         let text = literal.value();
-        if sql::is_whole_sql(&text, self.dialect) {
-            self.record_sql(&text, line_of(literal.span()), RawSqlOrigin::Literal);
+        if let Some(analysis) = sql::analyze_whole(&text, self.dialect) {
+            self.record_analysis(analysis, line_of(literal.span()), RawSqlOrigin::Literal);
         }
     }
 
