@@ -195,10 +195,13 @@ pub(crate) fn build(
         ids: &ids,
         diesel_tables: &table_names,
     };
-    let items: Vec<Item> = pool.install(|| {
+    // Assembled in item order: the resolver memoizes lookups, and where imports form a cycle
+    // what it finds can depend on which lookup came first, so the order stays the one the
+    // output has always been made with.
+    let items: Vec<(ItemId, Item)> = pool.install(|| {
         (0..scopes.items.len())
             .into_par_iter()
-            .map(|index| assembler.item(index))
+            .map(|index| (ids[index].clone(), assembler.item(index)))
             .collect()
     });
     let files = assembler.source_files(&discovery.crates, &places);
@@ -215,16 +218,10 @@ pub(crate) fn build(
     drop(scopes);
     pool.install(|| facts.into_par_iter().for_each(drop));
 
-    // Items are large: sort their indices by id and move each item once, rather than letting
-    // the map's construction sort the items themselves.
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by(|&a, &b| ids[a].cmp(&ids[b]));
-    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    let items: BTreeMap<ItemId, Item> = order
-        .into_iter()
-        .filter_map(|index| slots[index].take())
-        .map(|item| (item.id.clone(), item))
-        .collect();
+    // Items are large: put them in id order in place (each moved about once) so that the map
+    // is built from a sorted vector, with no second vector of items alongside.
+    let items = sorted_by_id(items);
+    let items: BTreeMap<ItemId, Item> = items.into_iter().collect();
 
     diagnostics.sort();
     diagnostics.dedup();
@@ -238,6 +235,32 @@ pub(crate) fn build(
         dialect,
         diagnostics,
     })
+}
+
+/// The pairs in key order, moved in place: the permutation that sorts them is found on
+/// indices, then applied cycle by cycle, so each pair is moved about once and no second vector
+/// of them is allocated (an in-place sort would move each pair many times).
+fn sorted_by_id<V>(mut items: Vec<(ItemId, V)>) -> Vec<(ItemId, V)> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by(|&a, &b| items[a].0.cmp(&items[b].0));
+    // `order[i]` is the index of the pair that belongs at `i`; a slot whose pair is in place is
+    // marked `usize::MAX`.
+    for start in 0..order.len() {
+        if order[start] == usize::MAX {
+            continue;
+        }
+        let mut slot = start;
+        loop {
+            let source = order[slot];
+            order[slot] = usize::MAX;
+            if source == start {
+                break;
+            }
+            items.swap(slot, source);
+            slot = source;
+        }
+    }
+    items
 }
 
 /// When some `.rs` file sits under no package, a pseudo crate named after the root holds it.
@@ -327,7 +350,7 @@ fn item_ids(
                 id.push_str(part);
             }
             let raw = &facts[entry.file].items[entry.raw];
-            if let Some(owner) = &raw.owner {
+            if let Some(owner) = facts[entry.file].owner_of(raw) {
                 let self_name = owner.self_type.last().map_or("", String::as_str);
                 match &owner.trait_path {
                     Some(trait_path) => {
@@ -385,8 +408,8 @@ impl Assembler<'_> {
         let raw = &self.facts[entry.file].items[entry.raw];
         Context {
             module: entry.module,
-            local_uses: &raw.local_uses,
-            local_globs: &raw.local_globs,
+            local_uses: &raw.extras().local_uses,
+            local_globs: &raw.extras().local_globs,
             self_item: entry.self_item.or_else(|| {
                 // Inside a struct/enum/trait definition, `Self` is the item itself.
                 entry.kind.is_type().then_some(index)
@@ -416,11 +439,13 @@ impl Assembler<'_> {
             file: self.files[entry.file].clone(),
             line: raw.line,
             end_line: raw.end_line,
-            owner: raw.owner.as_ref().map(|owner| MethodOwner {
-                self_type: owner.self_type.last().cloned().unwrap_or_default(),
-                self_item: entry.self_item.map(|i| self.ids[i].clone()),
-                trait_name: owner.trait_path.as_ref().and_then(|p| p.last().cloned()),
-            }),
+            owner: self.facts[entry.file]
+                .owner_of(raw)
+                .map(|owner| MethodOwner {
+                    self_type: owner.self_type.last().cloned().unwrap_or_default(),
+                    self_item: entry.self_item.map(|i| self.ids[i].clone()),
+                    trait_name: owner.trait_path.as_ref().and_then(|p| p.last().cloned()),
+                }),
             public: raw.public,
             references: Vec::new(),
             unresolved_calls: Vec::new(),
@@ -442,9 +467,13 @@ impl Assembler<'_> {
         };
         let context = self.context(index);
         let diesel_bare = self.diesel_bare_names(index);
-        for reference in &raw.refs {
-            self.diesel_access(reference, &diesel_bare, &mut item.sql);
-            match self.scopes.resolve(&context, &reference.path) {
+        let paths = &self.facts[entry.file].paths;
+        for reference in self.facts[entry.file].refs_of(raw) {
+            let resolution = paths.with_segments(reference.path, |path| {
+                self.diesel_access(path, reference, &diesel_bare, &mut item.sql);
+                self.scopes.resolve(&context, path)
+            });
+            match resolution {
                 Resolution::Item(target) if target != index => {
                     let kind = self.reference_kind(reference.kind, target);
                     item.references.push(Reference {
@@ -460,9 +489,10 @@ impl Assembler<'_> {
                 _ => {}
             }
         }
-        for call in &raw.method_calls {
-            let receiver = match &call.receiver_type {
-                Some(path) => self.scopes.resolve(&context, path),
+        for call in self.facts[entry.file].method_calls_of(raw) {
+            let name = paths.name(call.name);
+            let receiver = match call.receiver_type {
+                Some(path) => paths.with_segments(path, |path| self.scopes.resolve(&context, path)),
                 None if call.on_self => entry
                     .self_item
                     .map_or(Resolution::Unknown, Resolution::Item),
@@ -474,7 +504,7 @@ impl Assembler<'_> {
                 continue;
             }
             let on_type = match receiver {
-                Resolution::Item(type_item) => self.scopes.method(type_item, &call.name),
+                Resolution::Item(type_item) => self.scopes.method(type_item, name),
                 _ => None,
             };
             if let Some(target) = on_type {
@@ -485,13 +515,8 @@ impl Assembler<'_> {
                 });
                 continue;
             }
-            let distinctive = !COMMON_METHOD_NAMES.contains(&call.name.as_str());
-            match self
-                .scopes
-                .methods_by_name
-                .get(&call.name)
-                .map(Vec::as_slice)
-            {
+            let distinctive = !COMMON_METHOD_NAMES.contains(&name);
+            match self.scopes.methods_by_name.get(name).map(Vec::as_slice) {
                 Some([target]) if distinctive && *target != index => {
                     item.references.push(Reference {
                         target: self.ids[*target].clone(),
@@ -502,7 +527,7 @@ impl Assembler<'_> {
                 // A method calling itself by name: recursion, nothing to record.
                 Some([_]) if distinctive => {}
                 Some(_) => item.unresolved_calls.push(UnresolvedCall {
-                    method: call.name.clone(),
+                    method: name.to_string(),
                     line: call.line,
                 }),
                 None => {}
@@ -545,10 +570,11 @@ impl Assembler<'_> {
             .modules
             .iter()
             .flat_map(|m| m.globs.iter().chain(m.uses.iter().map(|u| &u.path)));
-        let paths = raw
+        let extras = raw.extras();
+        let paths = extras
             .local_globs
             .iter()
-            .chain(raw.local_uses.iter().map(|u| &u.path))
+            .chain(extras.local_uses.iter().map(|u| &u.path))
             .chain(module_uses);
         let mut names = BTreeSet::new();
         for path in paths {
@@ -570,18 +596,23 @@ impl Assembler<'_> {
 
     /// A path naming a diesel table (`users::table`, `users::dsl::name`, `users::id`, or a
     /// bare `users` after `use users::dsl::*`) is an access to it.
-    fn diesel_access(&self, reference: &RawRef, bare: &BTreeSet<String>, sql: &mut Vec<SqlAccess>) {
+    fn diesel_access(
+        &self,
+        path: &[&str],
+        reference: &RawRef,
+        bare: &BTreeSet<String>,
+        sql: &mut Vec<SqlAccess>,
+    ) {
         if self.diesel_tables.is_empty() || reference.kind == RawRefKind::Import {
             return;
         }
-        let path = &reference.path;
         let mut table = None;
-        for (position, segment) in path.iter().enumerate() {
+        for (position, &segment) in path.iter().enumerate() {
             let Some(columns) = self.diesel_tables.get(segment) else {
                 continue;
             };
-            let next = path.get(position + 1);
-            let previous = position.checked_sub(1).map(|p| &path[p]);
+            let next = path.get(position + 1).copied();
+            let previous = position.checked_sub(1).map(|p| path[p]);
             let names_table = match next {
                 Some(next) => next == "table" || next == "dsl" || columns.contains(next),
                 None => {
@@ -590,7 +621,7 @@ impl Assembler<'_> {
                 }
             };
             if names_table {
-                table = Some(segment.clone());
+                table = Some(segment.to_string());
                 break;
             }
         }
@@ -632,7 +663,10 @@ impl Assembler<'_> {
                         self_item: None,
                     },
                 };
-                match self.scopes.resolve(&context, &reference.path) {
+                let resolution = facts
+                    .paths
+                    .with_segments(reference.path, |path| self.scopes.resolve(&context, path));
+                match resolution {
                     Resolution::Item(target) if Some(target) != from_index => {
                         references.push(FileReference {
                             from: from_index.map(|i| self.ids[i].clone()),
@@ -677,6 +711,34 @@ impl Assembler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_by_id_puts_every_pair_in_key_order_once() {
+        // Several cycles of different lengths, a pair already in place, and an empty input.
+        let keys = ["d", "a", "f", "c", "b", "e", "g", "i", "h"];
+        let items: Vec<(ItemId, usize)> = keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| ((*key).to_string(), index))
+            .collect();
+        let sorted = sorted_by_id(items);
+        let got: Vec<(&str, usize)> = sorted.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 1),
+                ("b", 4),
+                ("c", 3),
+                ("d", 0),
+                ("e", 5),
+                ("f", 2),
+                ("g", 6),
+                ("h", 8),
+                ("i", 7)
+            ]
+        );
+        assert!(sorted_by_id(Vec::<(ItemId, ())>::new()).is_empty());
+    }
 
     /// Items that would share an id (two trait impls' methods of one name, a function defined
     /// twice under different `cfg`s) get `#2`, `#3` in source order; the first keeps the bare id.

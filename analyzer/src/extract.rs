@@ -12,8 +12,8 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, ExprLit, Lit, Token, UseTree, Visibility};
 
 use crate::facts::{
-    FileFacts, LocatedDeclaration, ModDeclaration, RawItem, RawMethodCall, RawModule, RawOwner,
-    RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
+    FileFacts, LocatedDeclaration, ModDeclaration, PathArena, PathId, RawItem, RawMethodCall,
+    RawModule, RawOwner, RawPath, RawRef, RawRefKind, RawSqlAccess, RawSqlOrigin, UseEntry,
 };
 use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{ItemKind, SqlDialect};
@@ -270,6 +270,15 @@ fn path_segments(path: &syn::Path) -> RawPath {
     each(&path.segments).map(|s| s.ident.to_string()).collect()
 }
 
+/// Stores a path's segments in the file's arena.
+fn store_path(arena: &mut PathArena, path: &syn::Path) -> PathId {
+    let start = arena.start();
+    for segment in each(&path.segments) {
+        arena.push_display(&segment.ident);
+    }
+    arena.finish(start)
+}
+
 fn is_public(visibility: &Visibility) -> bool {
     !matches!(visibility, Visibility::Inherited)
 }
@@ -371,8 +380,8 @@ struct Extractor {
     owner: Option<usize>,
     /// Whether `owner` is a function (references go to it) or not (to file references).
     in_function: bool,
-    /// Impl or trait around the current item.
-    impl_context: Option<RawOwner>,
+    /// Impl or trait around the current item (index into `facts.owners`).
+    impl_context: Option<usize>,
     diesel_write_depth: u32,
     message_macro_depth: u32,
     /// Literals already taken as SQL (by line and column), so the generic literal check skips them.
@@ -380,7 +389,7 @@ struct Extractor {
     /// The current body calls a router-building method, so it is worth a route walk.
     saw_router_method: bool,
     /// Types of the current body's parameters and `let` bindings, where the code states them.
-    local_types: FastMap<Vec<u8>, RawPath>,
+    local_types: FastMap<Vec<u8>, PathId>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
     bound_names: FastSet<Vec<u8>>,
 }
@@ -398,15 +407,16 @@ impl Extractor {
             let text = IdentText::of(&segment.ident);
             let name = text.as_bytes();
             if !(is_prelude_name(name) || self.bound_names.contains(name)) {
-                let name = text.as_str().to_string();
-                self.push_ref(vec![name], kind, line_of(segment.ident.span()));
+                let id = self.facts.paths.push_path(&[text.as_str()]);
+                self.push_ref(id, kind, line_of(segment.ident.span()));
             }
             return;
         }
-        self.push_ref(path_segments(path), kind, path_line(path));
+        let id = store_path(&mut self.facts.paths, path);
+        self.push_ref(id, kind, path_line(path));
     }
 
-    fn push_ref(&mut self, path: RawPath, kind: RawRefKind, line: u32) {
+    fn push_ref(&mut self, path: PathId, kind: RawRefKind, line: u32) {
         if path.is_empty() {
             return;
         }
@@ -420,7 +430,8 @@ impl Extractor {
             diesel_write: self.diesel_write_depth > 0,
         };
         match (self.owner, self.in_function) {
-            (Some(index), true) => self.facts.items[index].refs.push(reference),
+            // The body under way: its range of `refs` is closed when the function ends.
+            (Some(_), true) => self.facts.refs.push(reference),
             (owner, _) => self.facts.file_refs.push((owner, self.module, reference)),
         }
     }
@@ -441,14 +452,10 @@ impl Extractor {
             public,
             module: self.module,
             owner: None,
-            refs: Vec::new(),
-            method_calls: Vec::new(),
+            refs: 0..0,
+            method_calls: 0..0,
             sql: Vec::new(),
-            routes: Vec::new(),
-            route_attributes: Vec::new(),
-            local_uses: Vec::new(),
-            local_globs: Vec::new(),
-            variants: Vec::new(),
+            extras: None,
         });
         self.facts.items.len() - 1
     }
@@ -465,6 +472,10 @@ impl Extractor {
     /// Records the SQL of a text found at `line`, attributed to the current owner.
     fn record_sql(&mut self, text: &str, line: u32, origin: RawSqlOrigin) {
         let analysis = sql::analyze(text, self.dialect);
+        self.record_analysis(analysis, line, origin);
+    }
+
+    fn record_analysis(&mut self, analysis: sql::SqlAnalysis, line: u32, origin: RawSqlOrigin) {
         for problem in &analysis.problems {
             if origin == RawSqlOrigin::QueryCall {
                 self.facts.problems.push((
@@ -552,10 +563,13 @@ impl Extractor {
                 self.add_use_entry(r.rename.to_string(), path, line);
             }
             UseTree::Glob(_) => {
-                self.push_ref(prefix.clone(), RawRefKind::Import, line);
+                let id = self.facts.paths.push_path(prefix);
+                self.push_ref(id, RawRefKind::Import, line);
                 let glob = prefix.clone();
                 match (self.owner, self.in_function) {
-                    (Some(index), true) => self.facts.items[index].local_globs.push(glob),
+                    (Some(index), true) => {
+                        self.facts.items[index].extras_mut().local_globs.push(glob);
+                    }
                     _ => self.facts.modules[self.module].globs.push(glob),
                 }
             }
@@ -568,13 +582,14 @@ impl Extractor {
     }
 
     fn add_use_entry(&mut self, alias: String, path: RawPath, line: u32) {
-        self.push_ref(path.clone(), RawRefKind::Import, line);
+        let id = self.facts.paths.push_path(&path);
+        self.push_ref(id, RawRefKind::Import, line);
         if alias == "_" || alias.is_empty() {
             return;
         }
         let entry = UseEntry { alias, path };
         match (self.owner, self.in_function) {
-            (Some(index), true) => self.facts.items[index].local_uses.push(entry),
+            (Some(index), true) => self.facts.items[index].extras_mut().local_uses.push(entry),
             _ => self.facts.modules[self.module].uses.push(entry),
         }
     }
@@ -593,8 +608,11 @@ impl Extractor {
             ItemKind::Function
         };
         let index = self.new_item(sig.ident.to_string(), kind, sig.ident.span(), end, public);
-        self.facts.items[index].owner = self.impl_context.clone();
-        self.facts.items[index].route_attributes = routes::route_attributes(attrs);
+        self.facts.items[index].owner = self.impl_context;
+        let route_attributes = routes::route_attributes(attrs);
+        if !route_attributes.is_empty() {
+            self.facts.items[index].extras_mut().route_attributes = route_attributes;
+        }
         // Functions never nest here (items inside bodies are visited as part of the body), so
         // the per-body tables are empty on entry and are cleared, keeping their capacity, on
         // the way out.
@@ -602,22 +620,28 @@ impl Extractor {
         for input in each(&sig.inputs) {
             if let syn::FnArg::Typed(typed) = input
                 && let syn::Pat::Ident(ident) = typed.pat.as_ref()
-                && let Some(path) = type_path_of(&typed.ty)
+                && let Some(path) = type_path_id(&mut self.facts.paths, &typed.ty)
             {
                 self.local_types
                     .insert(ident.ident.to_string().into_bytes(), path);
             }
         }
+        let (refs, calls) = (self.facts.refs.len(), self.facts.method_calls.len());
         self.within_item(index, true, |this| {
             this.visit_signature(sig);
             if let Some(block) = block {
                 this.visit_block(block);
             }
         });
+        self.facts.items[index].refs = refs..self.facts.refs.len();
+        self.facts.items[index].method_calls = calls..self.facts.method_calls.len();
         if let Some(block) = block
             && std::mem::take(&mut self.saw_router_method)
         {
-            self.facts.items[index].routes = routes::fragments_in_block(block);
+            let routes = routes::fragments_in_block(block);
+            if !routes.is_empty() {
+                self.facts.items[index].extras_mut().routes = routes;
+            }
         }
         self.saw_router_method = outer_saw_router_method;
         self.local_types.clear();
@@ -695,14 +719,16 @@ impl<'ast> Visit<'ast> for Extractor {
         let line = line_of(node.impl_token.span);
         self.visit_generics(&node.generics);
         if let Some((_, path, _)) = &node.trait_ {
-            self.push_ref(path_segments(path), RawRefKind::Type, line);
+            let id = store_path(&mut self.facts.paths, path);
+            self.push_ref(id, RawRefKind::Type, line);
             self.visit_path_generics(path);
         }
         self.visit_type(&node.self_ty);
-        let saved = self.impl_context.replace(RawOwner {
+        self.facts.owners.push(RawOwner {
             self_type,
             trait_path,
         });
+        let saved = self.impl_context.replace(self.facts.owners.len() - 1);
         for item in &node.items {
             match item {
                 syn::ImplItem::Fn(f) => {
@@ -739,10 +765,11 @@ impl<'ast> Visit<'ast> for Extractor {
                 this.visit_type_param_bound(bound);
             }
         });
-        let saved = self.impl_context.replace(RawOwner {
+        self.facts.owners.push(RawOwner {
             self_type: vec![node.ident.to_string()],
             trait_path: None,
         });
+        let saved = self.impl_context.replace(self.facts.owners.len() - 1);
         for item in &node.items {
             match item {
                 syn::TraitItem::Fn(f) if f.default.is_some() => {
@@ -797,8 +824,10 @@ impl<'ast> Visit<'ast> for Extractor {
             node.brace_token.span.close(),
             is_public(&node.vis),
         );
-        self.facts.items[index].variants =
-            each(&node.variants).map(|v| v.ident.to_string()).collect();
+        if !node.variants.is_empty() {
+            self.facts.items[index].extras_mut().variants =
+                each(&node.variants).map(|v| v.ident.to_string()).collect();
+        }
         self.within_item(index, false, |this| visit::visit_item_enum(this, node));
     }
 
@@ -968,12 +997,13 @@ impl<'ast> Visit<'ast> for Extractor {
         let text = IdentText::of(&node.method);
         let is_query = is_query_function(text.as_bytes());
         let is_router = routes::is_router_method(text.as_bytes());
-        if let Some(owner) = self.owner.filter(|_| self.in_function) {
+        if self.owner.is_some() && self.in_function {
             let on_self =
                 matches!(node.receiver.as_ref(), Expr::Path(p) if p.path.is_ident("self"));
             let receiver_type = self.type_of_expr(&node.receiver);
-            self.facts.items[owner].method_calls.push(RawMethodCall {
-                name: text.as_str().to_string(),
+            let name = self.facts.paths.push_path(&[text.as_str()]);
+            self.facts.method_calls.push(RawMethodCall {
+                name,
                 line: line_of(node.method.span()),
                 on_self,
                 receiver_type,
@@ -1053,7 +1083,10 @@ impl<'ast> Visit<'ast> for Extractor {
             return;
         }
         let (pattern, stated) = match &node.pat {
-            syn::Pat::Type(typed) => (typed.pat.as_ref(), type_path_of(&typed.ty)),
+            syn::Pat::Type(typed) => (
+                typed.pat.as_ref(),
+                type_path_id(&mut self.facts.paths, &typed.ty),
+            ),
             other => (other, None),
         };
         if let syn::Pat::Ident(ident) = pattern {
@@ -1090,8 +1123,8 @@ impl<'ast> Visit<'ast> for Extractor {
             }
         }
         let text = literal.value();
-        if sql::is_whole_sql(&text, self.dialect) {
-            self.record_sql(&text, line_of(literal.span()), RawSqlOrigin::Literal);
+        if let Some(analysis) = sql::analyze_whole(&text, self.dialect) {
+            self.record_analysis(analysis, line_of(literal.span()), RawSqlOrigin::Literal);
         }
     }
 
@@ -1102,7 +1135,7 @@ impl<'ast> Visit<'ast> for Extractor {
 
 impl Extractor {
     /// The type an expression evaluates to, when the code states it plainly.
-    fn type_of_expr(&self, expr: &Expr) -> Option<RawPath> {
+    fn type_of_expr(&mut self, expr: &Expr) -> Option<PathId> {
         match expr {
             Expr::Path(p) if p.path.segments.len() == 1 => {
                 if self.local_types.is_empty() {
@@ -1110,9 +1143,9 @@ impl Extractor {
                 }
                 self.local_types
                     .get(IdentText::of(&p.path.segments[0].ident).as_bytes())
-                    .cloned()
+                    .copied()
             }
-            Expr::Struct(s) => Some(path_segments(&s.path)),
+            Expr::Struct(s) => Some(store_path(&mut self.facts.paths, &s.path)),
             Expr::Call(call) => match call.func.as_ref() {
                 // `Type::new(...)`, `Type::open(...)`: a constructor by convention.
                 Expr::Path(p) if p.path.segments.len() >= 2 => {
@@ -1120,10 +1153,12 @@ impl Extractor {
                     IdentText::of(&p.path.segments[count - 2].ident)
                         .starts_uppercase()
                         .then(|| {
-                            each(&p.path.segments)
-                                .take(count - 1)
-                                .map(|s| s.ident.to_string())
-                                .collect()
+                            let arena = &mut self.facts.paths;
+                            let start = arena.start();
+                            for segment in each(&p.path.segments).take(count - 1) {
+                                arena.push_display(&segment.ident);
+                            }
+                            arena.finish(start)
                         })
                 }
                 _ => None,
@@ -1146,6 +1181,17 @@ impl Extractor {
         for segment in each(&path.segments) {
             self.visit_path_arguments(&segment.arguments);
         }
+    }
+}
+
+/// [`type_path_of`], stored in the file's arena.
+fn type_path_id(arena: &mut PathArena, ty: &syn::Type) -> Option<PathId> {
+    match ty {
+        syn::Type::Path(p) => Some(store_path(arena, &p.path)),
+        syn::Type::Reference(r) => type_path_id(arena, &r.elem),
+        syn::Type::Paren(p) => type_path_id(arena, &p.elem),
+        syn::Type::Group(g) => type_path_id(arena, &g.elem),
+        _ => None,
     }
 }
 
@@ -1312,5 +1358,6 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
     for item in &file.items {
         extractor.visit_item(item);
     }
+    extractor.facts.shrink_to_fit();
     extractor.facts
 }

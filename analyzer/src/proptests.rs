@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use crate::extract::{bracket_depth, count_lines_and_openings, extract_file, nesting_beyond};
 use crate::facts::RawRouteFragment;
 use crate::model::SqlDialect;
-use crate::sql::{analyze, is_whole_sql, split_statements};
+use crate::sql::{analyze, analyze_whole, is_whole_sql, split_statements};
 
 fn dialect() -> impl Strategy<Value = SqlDialect> {
     prop_oneof![
@@ -72,6 +72,17 @@ proptest! {
         let _ = is_whole_sql(&text, dialect);
     }
 
+    /// A literal taken as whole SQL is analyzed as it is tested (each statement parsed once),
+    /// and that analysis is exactly what `analyze` gives for the text.
+    #[test]
+    fn whole_sql_analysis_is_the_plain_analysis(text in sql_soup(), dialect in dialect()) {
+        let text = format!("SELECT {text}");
+        match analyze_whole(&text, dialect) {
+            Some(whole) => prop_assert_eq!(whole, analyze(&text, dialect)),
+            None => prop_assert!(!is_whole_sql(&text, dialect)),
+        }
+    }
+
     #[test]
     fn sql_analysis_never_panics_on_sql_soup(text in sql_soup(), dialect in dialect()) {
         let analysis = analyze(&text, dialect);
@@ -103,6 +114,7 @@ proptest! {
         let facts = extract_file(&source, SqlDialect::Sqlite, 2_000);
         prop_assert!(facts.parsed, "{source}");
         let mut found: Vec<(String, String)> = facts.items[0]
+            .extras()
             .routes
             .iter()
             .filter_map(|fragment| match fragment {

@@ -116,6 +116,10 @@ impl Scopes {
             dependencies: crates.iter().map(|c| c.dependencies.clone()).collect(),
             ..Scopes::default()
         };
+        // One entry per item of every file: sized once rather than grown by doubling.
+        let item_count = facts.iter().map(|f| f.items.len()).sum();
+        scopes.items.reserve_exact(item_count);
+        scopes.item_of.reserve(item_count);
         for (crate_index, info) in crates.iter().enumerate() {
             let root = scopes.module(crate_index, &[]);
             // Libraries are what other crates name; a binary's name never is a path root.
@@ -158,7 +162,9 @@ impl Scopes {
                         .push(index);
                 }
                 if item.kind == ItemKind::Enum {
-                    scopes.enum_variants.insert(index, item.variants.clone());
+                    scopes
+                        .enum_variants
+                        .insert(index, item.extras().variants.clone());
                 }
             }
         }
@@ -169,7 +175,9 @@ impl Scopes {
             }
             let entry = &scopes.items[index];
             let raw = &facts[entry.file].items[entry.raw];
-            let Some(owner) = &raw.owner else { continue };
+            let Some(owner) = facts[entry.file].owner_of(raw) else {
+                continue;
+            };
             let context = Context {
                 module: entry.module,
                 local_uses: &[],
@@ -201,34 +209,39 @@ impl Scopes {
     }
 
     /// Resolves a path written in `context`.
-    pub(crate) fn resolve(&self, context: &Context<'_>, path: &[String]) -> Resolution {
+    pub(crate) fn resolve<S: AsRef<str>>(&self, context: &Context<'_>, path: &[S]) -> Resolution {
         self.resolve_at(context, path, 0)
     }
 
-    fn resolve_at(&self, context: &Context<'_>, path: &[String], depth: usize) -> Resolution {
+    fn resolve_at<S: AsRef<str>>(
+        &self,
+        context: &Context<'_>,
+        path: &[S],
+        depth: usize,
+    ) -> Resolution {
         let Some((first, rest)) = path.split_first() else {
             return Resolution::Unknown;
         };
         if depth > MAX_DEPTH {
             return Resolution::Unknown;
         }
-        if first == "::" {
+        if first.as_ref() == "::" {
             // `::name::...` names a crate, never a local item.
             let Some((name, rest)) = rest.split_first() else {
                 return Resolution::Unknown;
             };
-            let start = self.crate_named(context.module, name);
+            let start = self.crate_named(context.module, name.as_ref());
             return self.walk(start, rest, depth);
         }
-        let start = self.resolve_first(context, first, rest, depth);
+        let start = self.resolve_first(context, first.as_ref(), rest, depth);
         self.walk(start, rest, depth)
     }
 
-    fn resolve_first(
+    fn resolve_first<S: AsRef<str>>(
         &self,
         context: &Context<'_>,
         first: &str,
-        rest: &[String],
+        rest: &[S],
         depth: usize,
     ) -> Resolution {
         let module = context.module;
@@ -398,9 +411,10 @@ impl Scopes {
     }
 
     /// Follows the remaining segments from a resolved start.
-    fn walk(&self, start: Resolution, rest: &[String], depth: usize) -> Resolution {
+    fn walk<S: AsRef<str>>(&self, start: Resolution, rest: &[S], depth: usize) -> Resolution {
         let mut current = start;
         for segment in rest {
+            let segment = segment.as_ref();
             current = match current {
                 Resolution::Module(module) => match self.lookup(module, segment, depth + 1) {
                     Some(found) => found,

@@ -55,7 +55,7 @@ impl Stitcher<'_, '_> {
         let entry = &self.assembler.scopes.items[item];
         let raw = &self.assembler.facts[entry.file].items[entry.raw];
         let file = self.assembler.files[entry.file].clone();
-        for attribute in &raw.route_attributes {
+        for attribute in &raw.extras().route_attributes {
             self.routes.insert(Route {
                 method: attribute.method.clone(),
                 path: join_paths(prefix, &attribute.path),
@@ -66,7 +66,7 @@ impl Stitcher<'_, '_> {
                 framework: self.attribute_framework(item),
             });
         }
-        for fragment in &raw.routes {
+        for fragment in &raw.extras().routes {
             match fragment {
                 RawRouteFragment::Route {
                     method,
@@ -123,11 +123,11 @@ pub(crate) fn build_routes(
     };
     for (index, entry) in scopes.items.iter().enumerate() {
         let raw = &assembler.facts[entry.file].items[entry.raw];
-        if raw.routes.is_empty() && raw.route_attributes.is_empty() {
+        if raw.extras().routes.is_empty() && raw.extras().route_attributes.is_empty() {
             continue;
         }
         registering.push(index);
-        for fragment in &raw.routes {
+        for fragment in &raw.extras().routes {
             if let RawRouteFragment::Include { target, line, .. } = fragment {
                 match stitcher.resolve_function(index, target) {
                     Some(target) => {

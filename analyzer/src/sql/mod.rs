@@ -107,15 +107,34 @@ pub(crate) fn analyze(text: &str, dialect: SqlDialect) -> SqlAnalysis {
 /// Whether a literal found outside any query-like call is SQL: it must start with a statement
 /// keyword and sqlparser must accept every statement in it. Log messages and doc strings that
 /// merely start with "Select" fail the second test.
+#[cfg(test)]
 pub(crate) fn is_whole_sql(text: &str, dialect: SqlDialect) -> bool {
+    analyze_whole(text, dialect).is_some()
+}
+
+/// [`analyze`] of a literal that passes the test of [`is_whole_sql`], or `None` when it does
+/// not: each statement is parsed once, for the test and the analysis alike (what `analyze`
+/// gives for a text whose every statement parses).
+pub(crate) fn analyze_whole(text: &str, dialect: SqlDialect) -> Option<SqlAnalysis> {
     if !starts_with_statement_keyword(text) {
-        return false;
+        return None;
     }
     let pieces = split_statements(text);
-    !pieces.is_empty()
-        && pieces
-            .iter()
-            .all(|piece| parse_statement(piece.text, dialect).is_ok_and(|s| !s.is_empty()))
+    if pieces.is_empty() {
+        return None;
+    }
+    let mut analysis = SqlAnalysis::default();
+    for piece in pieces {
+        let statements = parse_statement(piece.text, dialect)
+            .ok()
+            .filter(|statements| !statements.is_empty())?;
+        analysis.statements += 1;
+        analysis.parsed_statements += 1;
+        for statement in &statements {
+            describe_statement(statement, piece.line_offset, &mut analysis);
+        }
+    }
+    Some(analysis)
 }
 
 /// Cheap filter before parsing a literal of unknown purpose.

@@ -205,6 +205,19 @@ fn only_whole_statements_count_as_sql_outside_query_calls() {
 }
 
 #[test]
+fn a_whole_sql_literal_is_analyzed_as_it_is_tested() {
+    let text = "SELECT m.id FROM movies m JOIN reviews r ON r.movie_id = m.id;\n\
+                UPDATE movies SET rating = (SELECT AVG(stars) FROM reviews)";
+    let whole = analyze_whole(text, SqlDialect::Sqlite).expect("whole SQL");
+    assert_eq!(whole, analyze(text, SqlDialect::Sqlite));
+    assert_eq!(whole.parsed_statements, 2);
+    assert_eq!(
+        analyze_whole("SELECT id FROM movies; Deleted 3 rows", SqlDialect::Sqlite),
+        None
+    );
+}
+
+#[test]
 fn mysql_backticks_and_sqlite_replace_are_understood() {
     assert_eq!(
         accesses(
