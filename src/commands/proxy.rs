@@ -39,7 +39,6 @@ pub fn proxy(args: &ProxyArgs) -> anyhow::Result<()> {
                 running.listen_addr()
             );
             say!("admin API on http://{}", running.admin_addr());
-            let _ = std::io::stdout().flush();
         })?;
     if !report.drained {
         anyhow::bail!("stopped before every in-flight request finished (drain timeout)");

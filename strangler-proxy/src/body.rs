@@ -42,9 +42,7 @@ impl LimitedBody {
             limit,
         }
     }
-}
 
-impl LimitedBody {
     /// No body at all (a replayed bodiless request).
     pub fn empty() -> Self {
         LimitedBody {
@@ -64,9 +62,7 @@ impl LimitedBody {
             limit: 0,
         }
     }
-}
 
-impl LimitedBody {
     /// The whole body when it can be sent again: none at all, or bytes held in memory (a
     /// streamed body is consumed as it is sent).
     pub(crate) fn replayable(&self) -> Option<Bytes> {

@@ -42,9 +42,9 @@ use crate::table::{Route, RoutingTable};
 use crate::upstream::Upstream;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
@@ -493,9 +493,9 @@ fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
 }
 
 /// The forwarding headers of a request to `endpoint`, as replacements for the codec to write
-/// in place of the client's One pass
-/// over the client's headers instead of a look-up per name; `joined` holds an
-/// `X-Forwarded-For` extended with the client's address when the request already had one.
+/// in place of the client's. One pass over the client's headers instead of a look-up per name;
+/// `joined` holds an `X-Forwarded-For` extended with the client's address when the request
+/// already had one.
 pub(crate) fn forwarding_replacements<'a>(
     headers: &'a HeaderMap,
     client_ip: Option<&'a HeaderValue>,
@@ -503,9 +503,6 @@ pub(crate) fn forwarding_replacements<'a>(
     endpoint: &'a crate::upstream::EndpointState,
     joined: &'a mut Option<HeaderValue>,
 ) -> Replacements<'a> {
-    static FORWARDED_FOR: HeaderName = X_FORWARDED_FOR;
-    static FORWARDED_PROTO: HeaderName = X_FORWARDED_PROTO;
-    static FORWARDED_HOST: HeaderName = X_FORWARDED_HOST;
     static HOST: HeaderName = header::HOST;
     static HTTP: HeaderValue = HeaderValue::from_static("http");
     let mut original_host = None;
@@ -531,7 +528,7 @@ pub(crate) fn forwarding_replacements<'a>(
     if let Some(client_ip) = client_ip {
         let forwarded_for = if has_forwarded_for {
             let earlier: Vec<&str> = headers
-                .get_all(X_FORWARDED_FOR)
+                .get_all(&X_FORWARDED_FOR)
                 .iter()
                 .filter_map(|value| value.to_str().ok())
                 .collect();
@@ -548,10 +545,10 @@ pub(crate) fn forwarding_replacements<'a>(
         } else {
             Some(client_ip)
         };
-        replacements[0] = forwarded_for.map(|value| (&FORWARDED_FOR, value));
+        replacements[0] = forwarded_for.map(|value| (&X_FORWARDED_FOR, value));
     }
     if !has_proto {
-        replacements[1] = Some((&FORWARDED_PROTO, &HTTP));
+        replacements[1] = Some((&X_FORWARDED_PROTO, &HTTP));
     }
     if upstream.preserve_host && original_host.is_some() {
         return replacements;
@@ -559,7 +556,7 @@ pub(crate) fn forwarding_replacements<'a>(
     if let Some(original) = original_host
         && !has_forwarded_host
     {
-        replacements[2] = Some((&FORWARDED_HOST, original));
+        replacements[2] = Some((&X_FORWARDED_HOST, original));
     }
     if let Some(host) = &endpoint.host_header {
         replacements[3] = Some((&HOST, host));

@@ -98,14 +98,18 @@ pub fn encode_request_head(
     out.extend_from_slice(b"\r\n");
 }
 
+/// The elements of a comma-separated header value, trimmed (empty ones included).
+fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+}
+
 /// Whether a `Connection` header names any header (beyond `keep-alive` and `close`): those are
 /// hop-by-hop too. Rare: most messages have no `Connection` or only `keep-alive`, so the common
 /// case costs one pass over the names and no look-up.
 pub fn lists_other_headers(headers: &HeaderMap) -> bool {
     headers.iter().any(|(name, value)| {
         name == header::CONNECTION
-            && value.as_bytes().split(|&b| b == b',').any(|token| {
-                let token = token.trim_ascii();
+            && list_items(value.as_bytes()).any(|token| {
                 !token.is_empty()
                     && !token.eq_ignore_ascii_case(b"keep-alive")
                     && !token.eq_ignore_ascii_case(b"close")
@@ -117,11 +121,8 @@ pub fn lists_other_headers(headers: &HeaderMap) -> bool {
 pub fn named_by_connection(headers: &HeaderMap, name: &HeaderName) -> bool {
     name != header::HOST
         && headers.get_all(header::CONNECTION).iter().any(|value| {
-            value.as_bytes().split(|&b| b == b',').any(|token| {
-                token
-                    .trim_ascii()
-                    .eq_ignore_ascii_case(name.as_str().as_bytes())
-            })
+            list_items(value.as_bytes())
+                .any(|token| token.eq_ignore_ascii_case(name.as_str().as_bytes()))
         })
 }
 
@@ -344,7 +345,7 @@ fn build_head(
             .map_err(|_| HeadError::Invalid("invalid header name"))?;
         let value = &head[value_start as usize..value_end as usize];
         if name == header::CONNECTION {
-            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            for token in list_items(value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if token.eq_ignore_ascii_case(b"keep-alive") {
@@ -362,7 +363,7 @@ fn build_head(
             continue;
         }
         if name == header::CONTENT_LENGTH {
-            for part in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            for part in list_items(value) {
                 let parsed =
                     parse_decimal(part).ok_or(HeadError::Invalid("invalid Content-Length"))?;
                 if length.is_some_and(|earlier| earlier != parsed) {
@@ -383,7 +384,7 @@ fn build_head(
         for &[name_start, name_end, value_start, value_end] in fields {
             if head[name_start as usize..name_end as usize].eq_ignore_ascii_case(b"connection") {
                 let value = &head[value_start as usize..value_end as usize];
-                for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                for token in list_items(value) {
                     if let Ok(named) = HeaderName::from_bytes(token) {
                         headers.remove(named);
                     }
