@@ -223,10 +223,24 @@ fi
 
 taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -g 'daemon on;'
 taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy.pid"
-taskset -c $SERVER_CPU "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/strangler.out" 2>&1 &
+# nginx and HAProxy daemonize, which puts each in a session of its own; strangler-proxy gets one
+# too (setsid). Otherwise it would share this script's session with wrk, and with the kernel's
+# autogroup scheduling a session is one group whose CPU weight is split across the CPUs its
+# tasks run on: the proxy would get about half the weight of the upstream on CPU 0, be preempted
+# by it about 0.8 times per request instead of 0.3, and lose a fifth of its throughput (measured
+# with nginx itself run in this session; see docs/PERFORMANCE.md, 2026-12-02 evening).
+taskset -c $SERVER_CPU setsid "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/strangler.out" 2>&1 &
 STRANGLER_PID=$!
 PIDS+=("$STRANGLER_PID")
 for port in $UP_A $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT; do wait_for "$port"; done
+# Each proxy leads a session of its own (field 6 of /proc/PID/stat is the session id).
+for pid in "$(cat "$WORK/nginx-proxy.pid")" "$(cat "$WORK/haproxy.pid")" "$STRANGLER_PID"; do
+  session=$(awk '{ print $6 }' "/proc/$pid/stat")
+  [ "$session" = "$pid" ] || [ "$session" != "$(awk '{ print $6 }' /proc/$$/stat)" ] || {
+    echo "process $pid shares the benchmark's session; the comparison would not be fair"
+    exit 1
+  }
+done
 
 # wrk output -> "req/s p50_us p99_us errors"
 parse() {
