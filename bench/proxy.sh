@@ -260,18 +260,27 @@ run_wrk() { # target connections seconds
 
 echo "== machine: $(nproc) CPUs, load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== throughput and latency: wrk -t1 -c64, ${SECONDS_PER_RUN}s per run, $ROUNDS rounds interleaved"
+echo "   (the order of the targets rotates from round to round, so none always runs after the same one)"
+# The targets of round N, rotated by N places.
+rotated() { local n=$1 i; for i in "${!TARGETS[@]}"; do echo "${TARGETS[(i + n) % ${#TARGETS[@]}]}"; done; }
 declare -A RESULTS
+RATIOS=""
 for round in $(seq "$ROUNDS"); do
-  for target in "${TARGETS[@]}"; do
+  declare -A THIS_ROUND=()
+  for target in $(rotated "$round"); do
     line=$(run_wrk "$target" 64 "$SECONDS_PER_RUN")
     RESULTS[$target]+="$line"$'\n'
+    THIS_ROUND[$target]=${line%% *}
     echo "round $round $target: $line   (req/s p50_us p99_us errors)"
   done
+  ratio=$(awk -v a="${THIS_ROUND[strangler]}" -v b="${THIS_ROUND[nginx]}" 'BEGIN { printf "%.2f", a / b }')
+  RATIOS+="$ratio"$'\n'
+  echo "round $round: strangler / nginx = $ratio"
 done
 echo "== one connection (hop latency): wrk -t1 -c1, ${SECONDS_PER_RUN}s per run"
 declare -A SINGLE
 for round in $(seq "$ROUNDS"); do
-  for target in "${TARGETS[@]}"; do
+  for target in $(rotated "$round"); do
     line=$(run_wrk "$target" 1 "$SECONDS_PER_RUN")
     SINGLE[$target]+="$line"$'\n'
     echo "round $round $target -c1: $line"
@@ -293,6 +302,9 @@ for target in "${TARGETS[@]}"; do
   ratio=$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
   echo "| $target | $rps | $ratio | $p50 | $p99 | $errors | $c1p50 | $c1p99 |"
 done
+
+echo
+echo "strangler / nginx req/s at -c64, per round: $(printf '%s' "$RATIOS" | tr '\n' ' ')(median $(printf '%s' "$RATIOS" | median))"
 
 echo
 echo "== reload test: 5 reloads during wrk -t1 -c64 -d12s, failed requests (socket errors + non-2xx)"
