@@ -6,7 +6,8 @@
 #   TREE=~/.cargo/registry/src bench/analyzer.sh   # a real tree instead
 #   ROUNDS=3 bench/analyzer.sh            # repeat each measurement (the machine may be busy)
 #   CALLGRIND=1 LINES=60000 bench/analyzer.sh      # instruction counts instead of wall time
-# Prints, per run, lines/s (from the driver) and wall time and peak RSS (from /usr/bin/time -v).
+# Prints, per run, lines/s (from the driver), wall, user and system time and peak RSS (from
+# /usr/bin/time), then each round's ratios to its bare parse and their medians.
 # With CALLGRIND=1 it prints instructions counted by valgrind's callgrind, which do not depend on
 # the machine's load: the bare parse, the model on one thread, and the model on two threads
 # split per thread (the serial part on the calling thread plus the busiest worker is the
@@ -29,9 +30,13 @@ if [ -z "$TREE" ]; then
   TREE="$WORK/synthetic"
 fi
 
+# Runs one measurement, prints the driver's line and the process's times; leaves its wall
+# seconds in $WORK/wall.
 measure() {
-  /usr/bin/time -v "$@" 2>"$WORK/time.txt" | sed 's/^/  /'
-  grep -E "Elapsed \(wall|Maximum resident" "$WORK/time.txt" | sed -E 's/^\s+/    /'
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.txt" "$@" | sed 's/^/  /'
+  read -r wall user system rss <"$WORK/time.txt"
+  echo "    wall $wall s, user $user s, system $system s, peak RSS $((rss / 1024)) MB"
+  echo "$wall" >"$WORK/wall"
 }
 
 # Instructions of one callgrind run: the total, or with several threads one line per thread.
@@ -63,11 +68,32 @@ if [ -n "$CALLGRIND" ]; then
   exit 0
 fi
 
+# Wall time on a shared machine drifts by a third from one minute to the next, so each round
+# runs the three back to back (in an order that rotates from round to round) and is compared
+# within itself: the ratios of the round, and their medians over the rounds.
 echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+RUNS=(parse one two)
+ONE_RATIOS=""
+TWO_RATIOS=""
 for round in $(seq "$ROUNDS"); do
   echo "round $round"
-  measure "$BIN" parse "$TREE"
-  measure "$BIN" model "$TREE" 1
-  measure "$BIN" model "$TREE" 2
+  declare -A WALL=()
+  for i in 0 1 2; do
+    run=${RUNS[(i + round) % 3]}
+    case $run in
+      parse) measure "$BIN" parse "$TREE" ;;
+      one) measure "$BIN" model "$TREE" 1 ;;
+      two) measure "$BIN" model "$TREE" 2 ;;
+    esac
+    WALL[$run]=$(cat "$WORK/wall")
+  done
+  one=$(awk -v a="${WALL[one]}" -v b="${WALL[parse]}" 'BEGIN { printf "%.2f", a / b }')
+  two=$(awk -v a="${WALL[two]}" -v b="${WALL[parse]}" 'BEGIN { printf "%.2f", a / b }')
+  ONE_RATIOS+="$one"$'\n'
+  TWO_RATIOS+="$two"$'\n'
+  echo "  round $round against the bare parse: model 1 thread ${one}x, 2 threads ${two}x"
 done
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+echo "model, 1 thread, against the same round's bare parse: $(printf '%s' "$ONE_RATIOS" | sort -n | tr '\n' ' ')(median $(printf '%s' "$ONE_RATIOS" | median)x)"
+echo "model, 2 threads, against the same round's bare parse: $(printf '%s' "$TWO_RATIOS" | sort -n | tr '\n' ' ')(median $(printf '%s' "$TWO_RATIOS" | median)x)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
