@@ -14,6 +14,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -134,8 +135,12 @@ fn dump(root: &Path) -> Result<(), String> {
     let analysis = analyzer::analyze(root, "tree", &analyzer::AnalyzeOptions::default())
         .map_err(|e| e.to_string())?;
     let analysis = serde_json::to_string_pretty(&analysis).map_err(|e| e.to_string())?;
-    println!("{model}\n{analysis}");
-    Ok(())
+    // Written, not printed: `model_bench dump DIR | head` closes the pipe early, which is fine.
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{model}\n{analysis}").and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.to_string()),
+        _ => Ok(()),
+    }
 }
 
 fn report(what: &str, lines: usize, started: Instant, detail: &str) {
