@@ -152,15 +152,16 @@ TARGETS=(direct nginx haproxy strangler)
 
 if [ "$MODE" = instructions ]; then
   wait_for $UP_A
-  # Each proxy in the foreground, one at a time, as its own process (so valgrind and strace see it).
+  # Each proxy in the foreground, one at a time, as its own process (so valgrind and strace see it),
+  # in a session of its own like the daemons of the throughput runs (see the note there).
   start_proxy() { # target [wrapper...]
     local target=$1
     shift
     case $target in
-      nginx) taskset -c $SERVER_CPU "$@" "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" \
+      nginx) taskset -c $SERVER_CPU setsid "$@" "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" \
                -g 'daemon off; master_process off;' >"$WORK/$target.out" 2>&1 & ;;
-      haproxy) taskset -c $SERVER_CPU "$@" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/$target.out" 2>&1 & ;;
-      strangler) taskset -c $SERVER_CPU "$@" "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/$target.out" 2>&1 & ;;
+      haproxy) taskset -c $SERVER_CPU setsid "$@" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/$target.out" 2>&1 & ;;
+      strangler) taskset -c $SERVER_CPU setsid "$@" "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/$target.out" 2>&1 & ;;
     esac
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
