@@ -122,6 +122,102 @@ const EDGE_BEND: f64 = 0.3;
 const KERNEL_ROWS: usize = 4;
 const KERNEL_COLUMNS: usize = 2;
 
+/// An axis-aligned rectangle in map units, `(x, y)` its top-left corner: what a piece of the
+/// map covers, so labels can be kept off each other and off the boxes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    fn centred(cx: f64, cy: f64, w: f64, h: f64) -> Rect {
+        Rect {
+            x: cx - w / 2.0,
+            y: cy - h / 2.0,
+            w,
+            h,
+        }
+    }
+
+    /// Strict overlap: rectangles that only touch are apart.
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
+    }
+
+    fn grown(&self, by: f64) -> Rect {
+        Rect {
+            x: self.x - by,
+            y: self.y - by,
+            w: self.w + 2.0 * by,
+            h: self.h + 2.0 * by,
+        }
+    }
+
+    fn inside(&self, outer: &Rect) -> bool {
+        self.x >= outer.x
+            && self.y >= outer.y
+            && self.x + self.w <= outer.x + outer.w
+            && self.y + self.h <= outer.y + outer.h
+    }
+}
+
+// What the template draws, in the sizes its stylesheet gives (`.edge-label`, `.table`,
+// `rect.box` and the order badge): the rectangles below must grow with it.
+/// Radius of the circle behind an edge's call count.
+const EDGE_LABEL_RADIUS: f64 = 10.0;
+/// Advance of one digit of the call count (11px bold), with room to spare.
+const EDGE_LABEL_DIGIT: f64 = 7.0;
+/// Advance of one character of a table name (11.5px monospace, 0.6em), with room to spare.
+const TABLE_NAME_CHAR: f64 = 7.0;
+/// Baseline of a table's name below the table's centre.
+const TABLE_NAME_BASELINE: f64 = 24.0;
+
+/// What a context box covers: the box, its stroke and the extraction-order badge (a circle of
+/// radius 13 plus its white stroke) on its top-left corner.
+pub(super) fn box_rect(x: f64, y: f64, w: f64, h: f64) -> Rect {
+    Rect {
+        x: x - 10.0,
+        y: y - 10.0,
+        w: w + 11.0,
+        h: h + 11.0,
+    }
+}
+
+/// What an edge's call count covers: its circle, or the number when it is wider.
+pub(super) fn edge_label_rect(x: f64, y: f64, label: &str) -> Rect {
+    let text_w = label.chars().count() as f64 * EDGE_LABEL_DIGIT + 4.0;
+    let side = 2.0 * EDGE_LABEL_RADIUS + 2.0;
+    Rect::centred(x, y, text_w.max(side), side)
+}
+
+/// What a shared table's cylinder covers (with its stroke).
+pub(super) fn table_cylinder_rect(x: f64, y: f64) -> Rect {
+    Rect {
+        x: x - 11.0,
+        y: y - 14.0,
+        w: 22.0,
+        h: 26.0,
+    }
+}
+
+/// What a shared table's name covers, centred under the cylinder (with the white halo the
+/// stylesheet draws around it).
+pub(super) fn table_name_rect(x: f64, y: f64, name: &str) -> Rect {
+    let w = name.chars().count() as f64 * TABLE_NAME_CHAR + 4.0;
+    Rect {
+        x: x - w / 2.0,
+        y: y + TABLE_NAME_BASELINE - 11.0,
+        w,
+        h: 15.0,
+    }
+}
+
 /// Box geometry of one context before placement.
 struct Sized {
     w: f64,
@@ -548,21 +644,4 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncation_keeps_short_names() {
-        assert_eq!(truncate("movies", 10), "movies");
-        assert_eq!(truncate("a-very-long-context-name", 8), "a-very-…");
-    }
-
-    #[test]
-    fn clipping_stops_at_the_box_border() {
-        let size = Sized { w: 100.0, h: 50.0 };
-        let (x, y) = clip((300.0, 0.0), (0.0, 0.0), &size, 0.0);
-        assert!((x - 50.0).abs() < 1e-9 && y.abs() < 1e-9);
-        let (x, y) = clip((0.0, 300.0), (0.0, 0.0), &size, 2.0);
-        assert!(x.abs() < 1e-9 && (y - 27.0).abs() < 1e-9);
-    }
-}
+mod tests;
