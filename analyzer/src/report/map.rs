@@ -178,15 +178,16 @@ const TABLE_NAME_CHAR: f64 = 7.0;
 /// Baseline of a table's name below the table's centre.
 const TABLE_NAME_BASELINE: f64 = 24.0;
 
-/// What a context box covers: the box, its stroke and the extraction-order badge (a circle of
-/// radius 13 plus its white stroke) on its top-left corner.
-pub(super) fn box_rect(x: f64, y: f64, w: f64, h: f64) -> Rect {
-    Rect {
-        x: x - 10.0,
-        y: y - 10.0,
-        w: w + 11.0,
-        h: h + 11.0,
-    }
+/// What a context box covers: the box with its stroke, and the extraction-order badge on its
+/// top-left corner (a circle of radius 13 with a white stroke).
+pub(super) fn box_rects(x: f64, y: f64, w: f64, h: f64) -> [Rect; 2] {
+    let body = Rect {
+        x: x - 1.0,
+        y: y - 1.0,
+        w: w + 2.0,
+        h: h + 2.0,
+    };
+    [body, Rect::centred(x + 4.0, y + 4.0, 28.0, 28.0)]
 }
 
 /// What an edge's call count covers: its circle, or the number when it is wider.
@@ -342,7 +343,7 @@ fn place(
     // first, then the edges' counts in edge order, then the tables in table order.
     let mut taken: Vec<Rect> = boxes
         .iter()
-        .map(|b| box_rect(b.x as f64, b.y as f64, b.w as f64, b.h as f64))
+        .flat_map(|b| box_rects(b.x as f64, b.y as f64, b.w as f64, b.h as f64))
         .collect();
     // Labels stay between the canvas' sides and above the lowest box's bottom.
     let area = Rect {

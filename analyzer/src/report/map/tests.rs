@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
 
 use super::*;
 use crate::analysis::{SeamReport, TableReport};
@@ -33,14 +32,36 @@ fn rectangles_that_touch_do_not_overlap() {
     assert!(!a.overlaps(&Rect::centred(0.0, -10.0, 10.0, 10.0)));
 }
 
+/// The rectangles are only as true as the sizes they assume: if the template draws the labels
+/// bigger or elsewhere, this fails and the constants in `map.rs` need a look.
+#[test]
+fn label_sizes_match_what_the_template_draws() {
+    let template = include_str!("../../../../templates/report/report.html");
+    for drawn in [
+        // The call count: a circle of radius EDGE_LABEL_RADIUS, digits at 11px bold.
+        r#"<circle cx="{{ e.label_x }}" cy="{{ e.label_y }}" r="10">"#,
+        "svg.map .edge-label text { font-size: 11px; font-weight: 700;",
+        // The table: a cylinder 20 wide from -13 to +11, its name at TABLE_NAME_BASELINE.
+        r#"<path d="M-10,-9 v16 a10,4 0 0 0 20,0 v-16 z"></path><ellipse cx="0" cy="-9" rx="10" ry="4"></ellipse><text y="24" text-anchor="middle">"#,
+        "svg.map .table text { font-size: 11.5px;",
+        // The order badge on the box's top-left corner, which `box_rects` makes room for.
+        r#"<circle cx="{{ b.x + 4 }}" cy="{{ b.y + 4 }}" r="13""#,
+    ] {
+        assert!(template.contains(drawn), "the template no longer draws {drawn}");
+    }
+    assert_eq!(EDGE_LABEL_RADIUS, 10.0);
+    assert_eq!(TABLE_NAME_BASELINE, 24.0);
+}
+
 /// Everything the map writes text into, each with the name of what it belongs to: a context's
 /// box (with its order badge), an edge's call count, a shared table's cylinder and name, the
 /// kernel band. Sizes as the template draws them, through the same helpers the layout uses.
 fn covered(map: &ContextMap) -> Vec<(String, Rect)> {
     let mut out = Vec::new();
     for b in &map.boxes {
-        let rect = box_rect(b.x as f64, b.y as f64, b.w as f64, b.h as f64);
-        out.push((format!("box {}", b.anchor), rect));
+        for rect in box_rects(b.x as f64, b.y as f64, b.w as f64, b.h as f64) {
+            out.push((format!("box {}", b.anchor), rect));
+        }
     }
     for (k, e) in map.edges.iter().enumerate() {
         // The template leaves out a count of zero (an edge only of shared tables).
@@ -67,7 +88,8 @@ fn covered(map: &ContextMap) -> Vec<(String, Rect)> {
 }
 
 /// Every pair of different things whose rectangles overlap, and everything that sticks out of
-/// the canvas.
+/// the canvas. Two boxes are left out: keeping boxes apart is the ring's job (`ring.rs`,
+/// checked by the report's property tests), labels are this one's.
 fn collisions(map: &ContextMap) -> Vec<String> {
     let canvas = Rect {
         x: 0.0,
@@ -82,7 +104,8 @@ fn collisions(map: &ContextMap) -> Vec<String> {
             found.push(format!("{a} {ra:?} is off the {canvas:?}"));
         }
         for (b, rb) in &covered[i + 1..] {
-            if a != b && ra.overlaps(rb) {
+            let both_boxes = a.starts_with("box ") && b.starts_with("box ");
+            if a != b && !both_boxes && ra.overlaps(rb) {
                 found.push(format!("{a} {ra:?} overlaps {b} {rb:?}"));
             }
         }
@@ -261,20 +284,3 @@ proptest! {
     }
 }
 
-#[test]
-fn tally_tmp() {
-    let mut s = format!("sample {}\ncinema {}\n", collisions(&layout(&sample())).len(), collisions(&layout(&cinema())).len());
-    for n in [2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 24, 40, 60] {
-        s += &format!("crowd {n}: {}\n", collisions(&layout(&crowd(n))).len());
-    }
-    let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let (mut bad, mut total) = (0, 0);
-    for _ in 0..200 {
-        let a = generated().new_tree(&mut runner).unwrap().current();
-        let c = collisions(&layout(&a)).len();
-        total += c;
-        if c > 0 { bad += 1; }
-    }
-    s += &format!("generated: {bad}/200 with overlaps, {total} overlaps\n");
-    std::fs::write("/tmp/maplabels-tally.txt", s).unwrap();
-}
