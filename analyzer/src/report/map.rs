@@ -7,6 +7,14 @@
 //! Each shared table is a small cylinder between the contexts touching it (solid spokes to
 //! writers, dashed to readers, thick to the owner). The shared kernel is a band below the ring.
 //! Everything is computed here as integer coordinates; the template only draws.
+//!
+//! No label may cover another or a box, or the map stops being read. Labels are placed one at a
+//! time, each off the rectangles of everything placed before it (`labels.rs` sizes them as the
+//! template draws them): the boxes, then each edge's count, at the curve's middle or slid along
+//! the curve (a little off it if need be) to the nearest free point, then each shared table,
+//! at its preferred point or the nearest free point of a grid around it. When a count finds no
+//! free point the ring is spread wider and the map laid out again; a table with no free point
+//! nearby is parked in a row below the ring. Both grow the canvas, which beats a pile of text.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +22,7 @@ use super::palette;
 use super::ring::{ELLIPSE_UP_TO, ellipse_ring, rectangle_ring, ring_slots};
 use super::text;
 use crate::analysis::Analysis;
+use labels::{LABEL_GAP, Rect, box_rects, edge_label_rect, edge_label_spot, table_rect};
 
 /// The laid-out map, in SVG user units.
 pub(super) struct ContextMap {
@@ -121,103 +130,6 @@ pub(super) const MARGIN: f64 = 40.0;
 const EDGE_BEND: f64 = 0.3;
 const KERNEL_ROWS: usize = 4;
 const KERNEL_COLUMNS: usize = 2;
-
-/// An axis-aligned rectangle in map units, `(x, y)` its top-left corner: what a piece of the
-/// map covers, so labels can be kept off each other and off the boxes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-impl Rect {
-    fn centred(cx: f64, cy: f64, w: f64, h: f64) -> Rect {
-        Rect {
-            x: cx - w / 2.0,
-            y: cy - h / 2.0,
-            w,
-            h,
-        }
-    }
-
-    /// Strict overlap: rectangles that only touch are apart.
-    pub fn overlaps(&self, other: &Rect) -> bool {
-        self.x < other.x + other.w
-            && other.x < self.x + self.w
-            && self.y < other.y + other.h
-            && other.y < self.y + self.h
-    }
-
-    fn grown(&self, by: f64) -> Rect {
-        Rect {
-            x: self.x - by,
-            y: self.y - by,
-            w: self.w + 2.0 * by,
-            h: self.h + 2.0 * by,
-        }
-    }
-
-    fn inside(&self, outer: &Rect) -> bool {
-        self.x >= outer.x
-            && self.y >= outer.y
-            && self.x + self.w <= outer.x + outer.w
-            && self.y + self.h <= outer.y + outer.h
-    }
-}
-
-// What the template draws, in the sizes its stylesheet gives (`.edge-label`, `.table`,
-// `rect.box` and the order badge): the rectangles below must grow with it.
-/// Radius of the circle behind an edge's call count.
-const EDGE_LABEL_RADIUS: f64 = 10.0;
-/// Advance of one digit of the call count (11px bold), with room to spare.
-const EDGE_LABEL_DIGIT: f64 = 7.0;
-/// Advance of one character of a table name (11.5px monospace, 0.6em), with room to spare.
-const TABLE_NAME_CHAR: f64 = 7.0;
-/// Baseline of a table's name below the table's centre.
-const TABLE_NAME_BASELINE: f64 = 24.0;
-
-/// What a context box covers: the box with its stroke, and the extraction-order badge on its
-/// top-left corner (a circle of radius 13 with a white stroke).
-pub(super) fn box_rects(x: f64, y: f64, w: f64, h: f64) -> [Rect; 2] {
-    let body = Rect {
-        x: x - 1.0,
-        y: y - 1.0,
-        w: w + 2.0,
-        h: h + 2.0,
-    };
-    [body, Rect::centred(x + 4.0, y + 4.0, 28.0, 28.0)]
-}
-
-/// What an edge's call count covers: its circle, or the number when it is wider.
-pub(super) fn edge_label_rect(x: f64, y: f64, label: &str) -> Rect {
-    let text_w = label.chars().count() as f64 * EDGE_LABEL_DIGIT + 4.0;
-    let side = 2.0 * EDGE_LABEL_RADIUS + 2.0;
-    Rect::centred(x, y, text_w.max(side), side)
-}
-
-/// What a shared table's cylinder covers (with its stroke).
-pub(super) fn table_cylinder_rect(x: f64, y: f64) -> Rect {
-    Rect {
-        x: x - 11.0,
-        y: y - 14.0,
-        w: 22.0,
-        h: 26.0,
-    }
-}
-
-/// What a shared table's name covers, centred under the cylinder (with the white halo the
-/// stylesheet draws around it).
-pub(super) fn table_name_rect(x: f64, y: f64, name: &str) -> Rect {
-    let w = name.chars().count() as f64 * TABLE_NAME_CHAR + 4.0;
-    Rect {
-        x: x - w / 2.0,
-        y: y + TABLE_NAME_BASELINE - 11.0,
-        w,
-        h: 15.0,
-    }
-}
 
 /// Box geometry of one context before placement.
 struct Sized {
@@ -352,7 +264,7 @@ fn place(
         w: width,
         h: ring.bottom,
     };
-    let mut edges = edges(analysis, &index, &centres, &sized, (cx, cy));
+    let mut edges = edges(analysis, index, &centres, sized, (cx, cy));
     let mut every_label_free = true;
     for edge in edges.iter_mut().filter(|e| e.label != "0") {
         let (x, y) = edge_label_spot(edge, &taken, &area).unwrap_or_else(|| {
@@ -365,16 +277,16 @@ fn place(
     }
     let (tables, spokes, parked_bottom) = shared_tables(
         analysis,
-        &index,
+        index,
         &centres,
-        &sized,
+        sized,
         (cx, cy),
         &mut taken,
         &area,
     );
 
     let ring_bottom = ring.bottom.max(parked_bottom);
-    let kernel = kernel_band(analysis, &index, width, ring_bottom + 36.0);
+    let kernel = kernel_band(analysis, index, width, ring_bottom + 36.0);
     let bottom = kernel.as_ref().map_or(ring_bottom, |k| (k.y + k.h) as f64);
     let (width, height) = if n == 0 {
         (640, bottom.max(120.0).round() as i64)
@@ -497,73 +409,18 @@ pub(super) fn touching(
         .collect()
 }
 
-/// Where an edge's call count goes: the curve's middle when it is free, else the free point of
-/// the curve nearest the middle (clear of the arrowheads), else a point a little off the curve,
-/// and none when there is no free point near the curve. Free: off every rectangle in `taken`
-/// and inside `area`.
-fn edge_label_spot(edge: &MapEdge, taken: &[Rect], area: &Rect) -> Option<(i64, i64)> {
-    let (x1, y1, x2, y2) = (
-        edge.x1 as f64,
-        edge.y1 as f64,
-        edge.x2 as f64,
-        edge.y2 as f64,
-    );
-    let (qx, qy) = (edge.qx as f64, edge.qy as f64);
-    // The quadratic Bézier the template draws, and its normal (for the points off the curve).
-    let at = |t: f64, off: f64| {
-        let u = 1.0 - t;
-        let x = u * u * x1 + 2.0 * u * t * qx + t * t * x2;
-        let y = u * u * y1 + 2.0 * u * t * qy + t * t * y2;
-        let (dx, dy) = (u * (qx - x1) + t * (x2 - qx), u * (qy - y1) + t * (y2 - qy));
-        let length = (dx * dx + dy * dy).sqrt().max(1e-9);
-        (
-            (x - dy / length * off).round() as i64,
-            (y + dx / length * off).round() as i64,
-        )
-    };
-    let free = |&(x, y): &(i64, i64)| {
-        let rect = edge_label_rect(x as f64, y as f64, &edge.label);
-        rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect.grown(LABEL_GAP)))
-    };
-    let steps = (1..=EDGE_LABEL_STEPS).flat_map(|k| {
-        let t = EDGE_LABEL_STEP * k as f64;
-        [0.5 - t, 0.5 + t]
-    });
-    let along: Vec<f64> = std::iter::once(0.5).chain(steps).collect();
-    // The middle as `edges` computed it from the unrounded ends, then the rest.
-    std::iter::once((edge.label_x, edge.label_y))
-        .chain(
-            [0.0, 12.0, -12.0, 24.0, -24.0]
-                .iter()
-                .flat_map(|&off| along.iter().map(move |&t| (t, off)))
-                .map(|(t, off)| at(t, off)),
-        )
-        .find(free)
-}
-
-/// Room kept between a label and what it must stay off.
-const LABEL_GAP: f64 = 2.0;
-/// An edge's count slides along its curve in steps of this (in the curve's parameter) ...
-const EDGE_LABEL_STEP: f64 = 0.04;
-/// ... at most this many on each side of the middle, so it stays clear of the arrowheads.
-const EDGE_LABEL_STEPS: usize = 9;
 /// Grid step around a shared table's preferred point when that point is taken.
 const TABLE_STEP: (f64, f64) = (24.0, 22.0);
 /// How many grid steps a table may move from its preferred point before it is parked below.
 const TABLE_REACH: i64 = 8;
 
-/// What a shared table covers: its cylinder and its name.
-fn table_rect(x: f64, y: f64, name: &str) -> Rect {
-    let cylinder = table_cylinder_rect(x, y);
-    let label = table_name_rect(x, y, name);
-    let left = cylinder.x.min(label.x);
-    let right = (cylinder.x + cylinder.w).max(label.x + label.w);
-    Rect {
-        x: left,
-        y: cylinder.y,
-        w: right - left,
-        h: label.y + label.h - cylinder.y,
-    }
+/// A shared table on its way to the map: the contexts touching it, its name as shown, and its
+/// centre once it has one.
+struct TableSpot<'a> {
+    table: &'a crate::analysis::TableReport,
+    touching: BTreeSet<usize>,
+    name: String,
+    spot: Option<(f64, f64)>,
 }
 
 /// The shared tables and their spokes, and the bottom of the row of tables parked below the
@@ -593,8 +450,8 @@ fn shared_tables(
     };
     grid.sort_by(|a, b| distance(a).total_cmp(&distance(b)).then(a.cmp(b)));
 
-    let mut placed: Vec<(&crate::analysis::TableReport, BTreeSet<usize>, String, Option<(f64, f64)>)> =
-        Vec::new();
+    // Each shared table, the contexts touching it, its shown name and its spot (none: parked).
+    let mut placed: Vec<TableSpot> = Vec::new();
     for table in analysis.tables.iter().filter(|t| t.shared) {
         let touching = touching(table, index);
         if touching.is_empty() {
@@ -634,13 +491,18 @@ fn shared_tables(
         if let Some((x, y)) = spot {
             taken.push(table_rect(x, y, &name));
         }
-        placed.push((table, touching, name, spot));
+        placed.push(TableSpot {
+            table,
+            touching,
+            name,
+            spot,
+        });
     }
 
     // The parking row: side by side from the left, as many rows as needed.
     let mut bottom = area.y + area.h;
     let (mut left, mut row_y) = (MARGIN, area.y + area.h + 44.0);
-    for (_, _, name, spot) in placed.iter_mut().filter(|p| p.3.is_none()) {
+    for TableSpot { name, spot, .. } in placed.iter_mut().filter(|p| p.spot.is_none()) {
         let w = table_rect(0.0, 0.0, name).w;
         if left > MARGIN && left + w > area.x + area.w - MARGIN {
             left = MARGIN;
@@ -654,7 +516,13 @@ fn shared_tables(
 
     let mut tables = Vec::new();
     let mut spokes = Vec::new();
-    for (table, touching, name, spot) in placed {
+    for TableSpot {
+        table,
+        touching,
+        name,
+        spot,
+    } in placed
+    {
         let (x, y) = spot.unwrap_or_default();
         for &i in &touching {
             let context = &analysis.contexts[i];
@@ -792,5 +660,6 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+mod labels;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
+use super::labels::*;
 use super::*;
 use crate::analysis::{SeamReport, TableReport};
 
@@ -47,7 +48,10 @@ fn label_sizes_match_what_the_template_draws() {
         // The order badge on the box's top-left corner, which `box_rects` makes room for.
         r#"<circle cx="{{ b.x + 4 }}" cy="{{ b.y + 4 }}" r="13""#,
     ] {
-        assert!(template.contains(drawn), "the template no longer draws {drawn}");
+        assert!(
+            template.contains(drawn),
+            "the template no longer draws {drawn}"
+        );
     }
     assert_eq!(EDGE_LABEL_RADIUS, 10.0);
     assert_eq!(TABLE_NAME_BASELINE, 24.0);
@@ -284,3 +288,40 @@ proptest! {
     }
 }
 
+/// An edge whose middle is taken: its count slides along the curve to the nearest free point.
+#[test]
+fn an_edge_count_slides_along_its_curve_off_what_is_there() {
+    let edge = MapEdge {
+        x1: 0,
+        y1: 100,
+        x2: 400,
+        y2: 100,
+        qx: 200,
+        qy: 0,
+        width: "1.0".into(),
+        arrow_end: true,
+        arrow_start: false,
+        label: "12".into(),
+        label_x: 200,
+        label_y: 50,
+        title: String::new(),
+    };
+    let area = Rect::centred(200.0, 100.0, 1000.0, 1000.0);
+    assert_eq!(edge_label_spot(&edge, &[], &area), Some((200, 50)));
+
+    let blocker = Rect::centred(200.0, 50.0, 60.0, 30.0);
+    let (x, y) = edge_label_spot(&edge, &[blocker], &area).expect("a free point");
+    let rect = edge_label_rect(x as f64, y as f64, "12");
+    assert!(!rect.overlaps(&blocker));
+    // Still on the curve: at t, x = 400t and y = 100 - 200t(1 - t).
+    let t = x as f64 / 400.0;
+    assert!(
+        (y as f64 - (100.0 - 200.0 * t * (1.0 - t))).abs() <= 1.0,
+        "{x},{y}"
+    );
+    // The nearest free step, towards the start first: 0.46 and 0.42 still touch the blocker.
+    assert!((t - 0.38).abs() < 0.01, "t = {t}");
+
+    // Nothing free near the curve: no spot, so the caller spreads the ring.
+    assert_eq!(edge_label_spot(&edge, &[area], &area), None);
+}
