@@ -7,6 +7,14 @@
 //! Each shared table is a small cylinder between the contexts touching it (solid spokes to
 //! writers, dashed to readers, thick to the owner). The shared kernel is a band below the ring.
 //! Everything is computed here as integer coordinates; the template only draws.
+//!
+//! No label may cover another or a box, or the map stops being read. Labels are placed one at a
+//! time, each off the rectangles of everything placed before it (`labels.rs` sizes them as the
+//! template draws them): the boxes, then each edge's count, at the curve's middle or slid along
+//! the curve (a little off it if need be) to the nearest free point, then each shared table,
+//! at its preferred point or the nearest free point of a grid around it. When a count finds no
+//! free point the ring is spread wider and the map laid out again; a table with no free point
+//! nearby is parked in a row below the ring. Both grow the canvas, which beats a pile of text.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +22,7 @@ use super::palette;
 use super::ring::{ELLIPSE_UP_TO, ellipse_ring, rectangle_ring, ring_slots};
 use super::text;
 use crate::analysis::Analysis;
+use labels::{LABEL_GAP, Rect, box_rects, edge_label_rect, edge_label_spot, table_rect};
 
 /// The laid-out map, in SVG user units.
 pub(super) struct ContextMap {
@@ -157,10 +166,36 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
     let tallest = sized.iter().map(|s| s.h).fold(min_h, f64::max);
 
     let slots = ring_slots(analysis, &index);
+    // A wider ring leaves more room between the boxes for the edges' counts: tried only when a
+    // count found no free spot, and the widest try is kept whatever it gives.
+    let mut tries = RING_SPREADS.iter().peekable();
+    while let Some(&spread) = tries.next() {
+        let placed = place(analysis, &index, &slots, &sized, (widest, tallest), spread);
+        if placed.1 || tries.peek().is_none() {
+            return placed.0;
+        }
+    }
+    unreachable!("RING_SPREADS is not empty")
+}
+
+/// How much farther apart neighbours on the ring are put, try after try.
+const RING_SPREADS: [f64; 4] = [0.0, 24.0, 48.0, 96.0];
+
+/// The map with the ring spread by `spread`, and whether every edge's count found a free spot.
+fn place(
+    analysis: &Analysis,
+    index: &BTreeMap<&str, usize>,
+    slots: &[usize],
+    sized: &[Sized],
+    (widest, tallest): (f64, f64),
+    spread: f64,
+) -> (ContextMap, bool) {
+    let contexts = &analysis.contexts;
+    let n = contexts.len();
     let ring = if n <= ELLIPSE_UP_TO {
-        ellipse_ring(n, widest, tallest)
+        ellipse_ring(n, widest, tallest, spread)
     } else {
-        rectangle_ring(n, widest, tallest)
+        rectangle_ring(n, widest, tallest, spread)
     };
     let (cx, cy) = ring.centre;
     let width = ring.width;
@@ -216,22 +251,49 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
         });
     }
 
-    let edges = edges(analysis, &index, &centres, &sized, (cx, cy));
-    let labels: Vec<(f64, f64)> = edges
+    // Labels are placed one after the other, each off everything placed before it: boxes
+    // first, then the edges' counts in edge order, then the tables in table order.
+    let mut taken: Vec<Rect> = boxes
         .iter()
-        .map(|e| (e.label_x as f64, e.label_y as f64))
+        .flat_map(|b| box_rects(b.x as f64, b.y as f64, b.w as f64, b.h as f64))
         .collect();
-    let (tables, spokes) = shared_tables(analysis, &index, &centres, &sized, (cx, cy), &labels);
+    // Labels stay between the canvas' sides and above the lowest box's bottom.
+    let area = Rect {
+        x: 0.0,
+        y: 0.0,
+        w: width,
+        h: ring.bottom,
+    };
+    let mut edges = edges(analysis, index, &centres, sized, (cx, cy));
+    let mut every_label_free = true;
+    for edge in edges.iter_mut().filter(|e| e.label != "0") {
+        let (x, y) = edge_label_spot(edge, &taken, &area).unwrap_or_else(|| {
+            every_label_free = false;
+            (edge.label_x, edge.label_y)
+        });
+        edge.label_x = x;
+        edge.label_y = y;
+        taken.push(edge_label_rect(x as f64, y as f64, &edge.label));
+    }
+    let (tables, spokes, parked_bottom) = shared_tables(
+        analysis,
+        index,
+        &centres,
+        sized,
+        (cx, cy),
+        &mut taken,
+        &area,
+    );
 
-    let ring_bottom = ring.bottom;
-    let kernel = kernel_band(analysis, &index, width, ring_bottom + 36.0);
+    let ring_bottom = ring.bottom.max(parked_bottom);
+    let kernel = kernel_band(analysis, index, width, ring_bottom + 36.0);
     let bottom = kernel.as_ref().map_or(ring_bottom, |k| (k.y + k.h) as f64);
     let (width, height) = if n == 0 {
         (640, bottom.max(120.0).round() as i64)
     } else {
         (width.round() as i64, (bottom + MARGIN).round() as i64)
     };
-    ContextMap {
+    let map = ContextMap {
         width,
         height,
         display_width: (width as f64 * 1.25).round() as i64,
@@ -241,7 +303,8 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
         tables,
         spokes,
         kernel,
-    }
+    };
+    (map, every_label_free)
 }
 
 fn edges(
@@ -346,33 +409,49 @@ pub(super) fn touching(
         .collect()
 }
 
+/// Grid step around a shared table's preferred point when that point is taken.
+const TABLE_STEP: (f64, f64) = (24.0, 22.0);
+/// How many grid steps a table may move from its preferred point before it is parked below.
+const TABLE_REACH: i64 = 8;
+
+/// A shared table on its way to the map: the contexts touching it, its name as shown, and its
+/// centre once it has one.
+struct TableSpot<'a> {
+    table: &'a crate::analysis::TableReport,
+    touching: BTreeSet<usize>,
+    name: String,
+    spot: Option<(f64, f64)>,
+}
+
+/// The shared tables and their spokes, and the bottom of the row of tables parked below the
+/// ring (the ring's bottom when none is).
+///
+/// A table goes a quarter of the way from the middle of the contexts touching it towards the
+/// map's middle, or to the nearest free point around that (first a few preferred moves, then a
+/// grid by distance). A table with no free point within reach is parked in a row below the
+/// ring, which grows the canvas: long spokes beat unreadable labels.
 fn shared_tables(
     analysis: &Analysis,
     index: &BTreeMap<&str, usize>,
     centres: &[(f64, f64)],
     sized: &[Sized],
     centre: (f64, f64),
-    edge_labels: &[(f64, f64)],
-) -> (Vec<MapTable>, Vec<MapSpoke>) {
-    let mut tables = Vec::new();
-    let mut spokes = Vec::new();
-    let mut taken: Vec<(f64, f64, f64, f64)> = centres
-        .iter()
-        .zip(sized)
-        .map(|(&(x, y), s)| {
-            (
-                x - s.w / 2.0 - 6.0,
-                y - s.h / 2.0 - 6.0,
-                s.w + 12.0,
-                s.h + 12.0,
-            )
-        })
-        .chain(
-            edge_labels
-                .iter()
-                .map(|&(x, y)| (x - 13.0, y - 13.0, 26.0, 26.0)),
-        )
+    taken: &mut Vec<Rect>,
+    area: &Rect,
+) -> (Vec<MapTable>, Vec<MapSpoke>, f64) {
+    // Grid offsets by distance; ties broken by the offsets themselves, so the order is fixed.
+    let mut grid: Vec<(i64, i64)> = (-TABLE_REACH..=TABLE_REACH)
+        .flat_map(|i| (-TABLE_REACH..=TABLE_REACH).map(move |j| (i, j)))
+        .filter(|&(i, j)| (i, j) != (0, 0))
         .collect();
+    let distance = |&(i, j): &(i64, i64)| {
+        let (dx, dy) = (i as f64 * TABLE_STEP.0, j as f64 * TABLE_STEP.1);
+        dx * dx + dy * dy
+    };
+    grid.sort_by(|a, b| distance(a).total_cmp(&distance(b)).then(a.cmp(b)));
+
+    // Each shared table, the contexts touching it, its shown name and its spot (none: parked).
+    let mut placed: Vec<TableSpot> = Vec::new();
     for table in analysis.tables.iter().filter(|t| t.shared) {
         let touching = touching(table, index);
         if touching.is_empty() {
@@ -387,13 +466,7 @@ fn shared_tables(
         let (px, py) = (px + (centre.0 - px) * 0.25, py + (centre.1 - py) * 0.25);
         let name = truncate(&table.name, 18);
         let label_w = name.chars().count() as f64 * 6.8 + 12.0;
-        let footprint = |x: f64, y: f64| (x - label_w / 2.0, y - 16.0, label_w, 42.0);
-        let overlaps = |r: (f64, f64, f64, f64), taken: &[(f64, f64, f64, f64)]| {
-            taken
-                .iter()
-                .any(|t| r.0 < t.0 + t.2 && t.0 < r.0 + r.2 && r.1 < t.1 + t.3 && t.1 < r.1 + r.3)
-        };
-        let offsets = [
+        let preferred = [
             (0.0, 0.0),
             (0.0, 44.0),
             (0.0, -44.0),
@@ -404,13 +477,53 @@ fn shared_tables(
             (label_w + 8.0, 44.0),
             (-label_w - 8.0, -44.0),
         ];
-        let (x, y) = offsets
+        let around = grid
             .iter()
+            .map(|&(i, j)| (i as f64 * TABLE_STEP.0, j as f64 * TABLE_STEP.1));
+        let spot = preferred
+            .into_iter()
+            .chain(around)
             .map(|(dx, dy)| (px + dx, py + dy))
-            .find(|&(x, y)| !overlaps(footprint(x, y), &taken))
-            .unwrap_or((px, py));
-        taken.push(footprint(x, y));
+            .find(|&(x, y)| {
+                let rect = table_rect(x, y, &name);
+                rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect.grown(LABEL_GAP)))
+            });
+        if let Some((x, y)) = spot {
+            taken.push(table_rect(x, y, &name));
+        }
+        placed.push(TableSpot {
+            table,
+            touching,
+            name,
+            spot,
+        });
+    }
 
+    // The parking row: side by side from the left, as many rows as needed.
+    let mut bottom = area.y + area.h;
+    let (mut left, mut row_y) = (MARGIN, area.y + area.h + 44.0);
+    for TableSpot { name, spot, .. } in placed.iter_mut().filter(|p| p.spot.is_none()) {
+        let w = table_rect(0.0, 0.0, name).w;
+        if left > MARGIN && left + w > area.x + area.w - MARGIN {
+            left = MARGIN;
+            row_y += 52.0;
+        }
+        let (x, y) = (left + w / 2.0, row_y);
+        *spot = Some((x, y));
+        bottom = bottom.max(table_rect(x, y, name).y + table_rect(x, y, name).h);
+        left += w + 12.0;
+    }
+
+    let mut tables = Vec::new();
+    let mut spokes = Vec::new();
+    for TableSpot {
+        table,
+        touching,
+        name,
+        spot,
+    } in placed
+    {
+        let (x, y) = spot.unwrap_or_default();
         for &i in &touching {
             let context = &analysis.contexts[i];
             let (ex, ey) = clip((x, y), centres[i], &sized[i], 1.0);
@@ -444,7 +557,7 @@ fn shared_tables(
             ),
         });
     }
-    (tables, spokes)
+    (tables, spokes, bottom)
 }
 
 fn kernel_band(
@@ -547,22 +660,6 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+mod labels;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncation_keeps_short_names() {
-        assert_eq!(truncate("movies", 10), "movies");
-        assert_eq!(truncate("a-very-long-context-name", 8), "a-very-…");
-    }
-
-    #[test]
-    fn clipping_stops_at_the_box_border() {
-        let size = Sized { w: 100.0, h: 50.0 };
-        let (x, y) = clip((300.0, 0.0), (0.0, 0.0), &size, 0.0);
-        assert!((x - 50.0).abs() < 1e-9 && y.abs() < 1e-9);
-        let (x, y) = clip((0.0, 300.0), (0.0, 0.0), &size, 2.0);
-        assert!(x.abs() < 1e-9 && (y - 27.0).abs() < 1e-9);
-    }
-}
+mod tests;

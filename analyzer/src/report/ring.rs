@@ -24,11 +24,12 @@ pub(super) struct Ring {
 }
 
 /// Neighbours on the ellipse are about `radius * step` apart: wide enough at the top and bottom
-/// for the boxes' width, at the sides for their height. The first slot is at the top.
-pub(super) fn ellipse_ring(n: usize, widest: f64, tallest: f64) -> Ring {
+/// for the boxes' width, at the sides for their height, and `spread` farther. The first slot is
+/// at the top.
+pub(super) fn ellipse_ring(n: usize, widest: f64, tallest: f64, spread: f64) -> Ring {
     let step = 2.0 * PI / n.max(1) as f64;
-    let rx = ((widest + 40.0) / step).max(280.0);
-    let ry = ((tallest + 44.0) / step).max(160.0);
+    let rx = ((widest + 40.0) / step).max(280.0) + spread / step;
+    let ry = ((tallest + 44.0) / step).max(160.0) + spread / step;
     let cx = MARGIN + rx + widest / 2.0;
     let cy = MARGIN + ry + tallest / 2.0;
     let slots = (0..n)
@@ -46,10 +47,11 @@ pub(super) fn ellipse_ring(n: usize, widest: f64, tallest: f64) -> Ring {
 }
 
 /// `columns` boxes in the top and bottom rows, the rest in the two side columns between them,
-/// with the proportions closest to 4:3. Slots run clockwise from the top-left corner.
-pub(super) fn rectangle_ring(n: usize, widest: f64, tallest: f64) -> Ring {
-    let cell_w = widest + 30.0;
-    let cell_h = tallest + 34.0;
+/// with the proportions closest to 4:3, cells `spread` larger than the boxes need. Slots run
+/// clockwise from the top-left corner.
+pub(super) fn rectangle_ring(n: usize, widest: f64, tallest: f64, spread: f64) -> Ring {
+    let cell_w = widest + 30.0 + spread;
+    let cell_h = tallest + 34.0 + spread;
     let shape = |columns: usize| {
         let side = n - 2 * columns;
         let (left, right) = (side / 2, side - side / 2);
