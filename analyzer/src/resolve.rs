@@ -106,7 +106,7 @@ pub(crate) struct Scopes {
     /// Cut-free results of names found (or not) through `use` entries and globs, per module.
     memo: RwLock<FastMap<ModuleIndex, FastMap<String, Memoized>>>,
     /// Results of lookups whose search met a cut, per `(module, depth)` they started at.
-    cut_memo: RwLock<FastMap<(ModuleIndex, usize), FastMap<String, Option<Resolution>>>>,
+    cut_memo: RwLock<FastMap<(ModuleIndex, usize), NamesFound>>,
     dependencies: Vec<Vec<String>>,
     enum_variants: FastMap<ItemIndex, Vec<String>>,
 }
@@ -121,7 +121,9 @@ struct Memoized {
 
 const MAX_DEPTH: usize = 16;
 
-type PrivateMemo = FastMap<ModuleIndex, FastMap<String, Option<Resolution>>>;
+/// What lookups of names found (or not), by name.
+type NamesFound = FastMap<String, Option<Resolution>>;
+type PrivateMemo = FastMap<ModuleIndex, NamesFound>;
 
 thread_local! {
     /// The `(module, name)` lookups under way on this thread, to cut import cycles.
