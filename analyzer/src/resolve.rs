@@ -38,7 +38,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::RwLock;
 
 use crate::facts::{FileFacts, RawPath, UseEntry};
-use crate::fast_hash::FastMap;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{CrateInfo, CrateKind, ItemKind};
 use crate::modules::FilePlace;
 
@@ -103,6 +103,9 @@ pub(crate) struct Scopes {
     /// Methods by name alone, for calls on receivers of unknown type.
     pub methods_by_name: FastMap<String, Vec<ItemIndex>>,
     crate_roots: FastMap<String, ModuleIndex>,
+    /// Every name some module brings in itself (an item, a child module, a `use` alias, an
+    /// enum variant): a glob only passes names on, so a name outside this set is found nowhere.
+    provided: FastSet<String>,
     /// Cut-free results of names found (or not) through `use` entries and globs, per module.
     memo: RwLock<FastMap<ModuleIndex, FastMap<String, Memoized>>>,
     /// Results of lookups whose search met a cut, per `(module, depth)` they started at.
@@ -234,6 +237,14 @@ impl Scopes {
                 }
             }
         }
+        let mut provided = FastSet::default();
+        for scope in &scopes.modules {
+            provided.extend(scope.items.keys().cloned());
+            provided.extend(scope.children.keys().cloned());
+            provided.extend(scope.uses.keys().cloned());
+        }
+        provided.extend(scopes.enum_variants.values().flatten().cloned());
+        scopes.provided = provided;
         // Methods hang off their self type, which needs the scopes above to resolve.
         for index in 0..scopes.items.len() {
             if scopes.items[index].kind != ItemKind::Method {
@@ -401,7 +412,7 @@ impl Scopes {
         if let Some(&child) = scope.children.get(name) {
             return Some(Resolution::Module(child));
         }
-        if scope.uses.is_empty() && scope.globs.is_empty() {
+        if (scope.uses.is_empty() && scope.globs.is_empty()) || !self.provided.contains(name) {
             return None;
         }
         // Through `use` entries and globs the search can fan out (glob re-exports of glob
