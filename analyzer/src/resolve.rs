@@ -144,6 +144,18 @@ thread_local! {
     static PRIVATE_MEMO: RefCell<PrivateMemo> = RefCell::new(PrivateMemo::default());
 }
 
+/// Marks `key` as under way on this thread; false when it already is (an import cycle).
+fn enter(key: &(ModuleIndex, String)) -> bool {
+    IN_PROGRESS.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        if stack.contains(key) {
+            return false;
+        }
+        stack.push(key.clone());
+        true
+    })
+}
+
 /// Notes that the search reached `depth`; false (and the search is cut) past the limit.
 fn checkpoint(depth: usize) -> bool {
     if depth > MAX_DEPTH {
@@ -478,16 +490,7 @@ impl Scopes {
     /// nothing was cut on the way, so it is the cut-free result (see the module doc).
     fn lookup_shared(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
         let key = (module, name.to_string());
-        let looping = IN_PROGRESS.with(|stack| {
-            let mut stack = stack.borrow_mut();
-            if stack.contains(&key) {
-                true
-            } else {
-                stack.push(key.clone());
-                false
-            }
-        });
-        if looping {
+        if !enter(&key) {
             CUT.set(true);
             return None;
         }
@@ -522,16 +525,7 @@ impl Scopes {
             return known;
         }
         let key = (module, name.to_string());
-        let looping = IN_PROGRESS.with(|stack| {
-            let mut stack = stack.borrow_mut();
-            if stack.contains(&key) {
-                true
-            } else {
-                stack.push(key.clone());
-                false
-            }
-        });
-        if looping {
+        if !enter(&key) {
             return None;
         }
         let found = self.lookup_imported(module, name, depth);
