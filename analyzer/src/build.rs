@@ -94,16 +94,19 @@ pub(crate) fn build(
     options: &ModelOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CodeModel, AnalyzeError> {
-    build_in_order(root, options, progress, false)
+    build_in_order(root, options, progress, None)
 }
 
+/// The order to assemble items in, given how many there are (a permutation of them).
+type AssemblyOrder<'a> = &'a dyn Fn(usize) -> Vec<usize>;
+
 /// [`build`], assembling items on the pool or, for tests that check the model does not depend
-/// on that order, one by one from the last.
+/// on that order, one by one in the order given.
 fn build_in_order(
     root: &Path,
     options: &ModelOptions,
     progress: &(dyn Fn(Progress) + Sync),
-    reversed: bool,
+    order: Option<AssemblyOrder<'_>>,
 ) -> Result<CodeModel, AnalyzeError> {
     let metadata = std::fs::metadata(root).map_err(|source| AnalyzeError::Root {
         path: root.to_path_buf(),
@@ -208,8 +211,11 @@ fn build_in_order(
     };
     // In any order: what the resolver finds does not depend on which lookup came first.
     let assemble = |index: usize| (ids[index].clone(), assembler.item(index));
-    let items: Vec<(ItemId, Item)> = if reversed {
-        (0..scopes.items.len()).rev().map(assemble).collect()
+    let items: Vec<(ItemId, Item)> = if let Some(order) = order {
+        order(scopes.items.len())
+            .into_iter()
+            .map(assemble)
+            .collect()
     } else {
         pool.install(|| {
             (0..scopes.items.len())
@@ -766,12 +772,23 @@ mod tests {
         };
         let json = |model: &CodeModel| serde_json::to_string_pretty(model).expect("json");
         let forward = build(&root, &options(1), &|_| {}).expect("model");
-        let reversed = build_in_order(&root, &options(1), &|_| {}, true).expect("model");
-        assert_eq!(
-            json(&forward),
-            json(&reversed),
-            "forward and reversed assembly"
-        );
+        let reversed: AssemblyOrder = &|n| (0..n).rev().collect();
+        let reversed = build_in_order(&root, &options(1), &|_| {}, Some(reversed)).expect("model");
+        assert_eq!(json(&forward), json(&reversed), "forward and reversed");
+        // Rotations and strides: each item gets to be the first lookup of its cycle.
+        for step in [1, 3, 7] {
+            for start in 0..5 {
+                let order: AssemblyOrder = &|n| {
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.sort_by_key(|&i| ((i * step) % n, i));
+                    order.rotate_left(start % n);
+                    order
+                };
+                let model =
+                    build_in_order(&root, &options(1), &|_| {}, Some(order)).expect("model");
+                assert_eq!(json(&forward), json(&model), "from {start} by {step}");
+            }
+        }
         for _ in 0..4 {
             let parallel = build(&root, &options(2), &|_| {}).expect("model");
             assert_eq!(json(&forward), json(&parallel), "one and two threads");
