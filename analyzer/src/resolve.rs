@@ -424,7 +424,7 @@ impl Scopes {
         if let Some(&child) = scope.children.get(name) {
             return Some(Resolution::Module(child));
         }
-        if (scope.uses.is_empty() && scope.globs.is_empty()) || !self.provided.contains(name) {
+        if scope.uses.is_empty() && scope.globs.is_empty() {
             return None;
         }
         // Through `use` entries and globs the search can fan out (glob re-exports of glob
@@ -438,6 +438,11 @@ impl Scopes {
         }
         if let Some(known) = self.memo_hit(module, name, depth) {
             return known;
+        }
+        if !self.provided.contains(name) {
+            // Found nowhere (checked after the memo, which never holds such a name, because
+            // most lookups hit the memo): no search, nothing to memoize.
+            return None;
         }
         if NESTING.get() > 0 {
             return self.lookup_shared(module, name, depth);
@@ -519,6 +524,9 @@ impl Scopes {
     /// A lookup inside a search that met a cut: cycles are cut where they close and every
     /// result is memoized, but only for the one search under way on this thread.
     fn lookup_private(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
+        if !self.provided.contains(name) {
+            return None;
+        }
         if let Some(known) =
             PRIVATE_MEMO.with(|memo| memo.borrow().get(&module)?.get(name).cloned())
         {
