@@ -32,7 +32,8 @@
 //!    `(module, name, depth)` too, and it is memoized under that key for later lookups.
 //!
 //! On a tree whose imports form no cycle and no chain past the limit, stage 2 never runs and
-//! every result is the uncut one, as before.
+//! every result is the uncut one, as before. (A name that no module brings in itself is found
+//! nowhere, so its search stops at once in both stages: a step of the search, not a cut.)
 
 use std::cell::{Cell, RefCell};
 use std::sync::RwLock;
