@@ -94,6 +94,20 @@ pub(crate) fn build(
     options: &ModelOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CodeModel, AnalyzeError> {
+    build_in_order(root, options, progress, None)
+}
+
+/// The order to assemble items in, given how many there are (a permutation of them).
+type AssemblyOrder<'a> = &'a dyn Fn(usize) -> Vec<usize>;
+
+/// [`build`], assembling items on the pool or, for tests that check the model does not depend
+/// on that order, one by one in the order given.
+fn build_in_order(
+    root: &Path,
+    options: &ModelOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+    order: Option<AssemblyOrder<'_>>,
+) -> Result<CodeModel, AnalyzeError> {
     let metadata = std::fs::metadata(root).map_err(|source| AnalyzeError::Root {
         path: root.to_path_buf(),
         source,
@@ -195,15 +209,21 @@ pub(crate) fn build(
         ids: &ids,
         diesel_tables: &table_names,
     };
-    // Assembled in item order: the resolver memoizes lookups, and where imports form a cycle
-    // what it finds can depend on which lookup came first, so the order stays the one the
-    // output has always been made with.
-    let items: Vec<(ItemId, Item)> = pool.install(|| {
-        (0..scopes.items.len())
-            .into_par_iter()
-            .map(|index| (ids[index].clone(), assembler.item(index)))
+    // In any order: what the resolver finds does not depend on which lookup came first.
+    let assemble = |index: usize| (ids[index].clone(), assembler.item(index));
+    let items: Vec<(ItemId, Item)> = if let Some(order) = order {
+        order(scopes.items.len())
+            .into_iter()
+            .map(assemble)
             .collect()
-    });
+    } else {
+        pool.install(|| {
+            (0..scopes.items.len())
+                .into_par_iter()
+                .map(assemble)
+                .collect()
+        })
+    };
     let files = assembler.source_files(&discovery.crates, &places);
     let routes =
         route_table::build_routes(&assembler, &discovery.crates, &places, &mut diagnostics);
@@ -738,6 +758,81 @@ mod tests {
             ]
         );
         assert!(sorted_by_id(Vec::<(ItemId, ())>::new()).is_empty());
+    }
+
+    /// Glob imports that form cycles, in two crates: the model is the same whichever item is
+    /// assembled first and however many threads assemble them, and names defined on one side
+    /// of a cycle are found from every module of it.
+    #[test]
+    fn glob_cycles_resolve_alike_in_any_order() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/glob_cycles");
+        let options = |threads| ModelOptions {
+            threads,
+            ..ModelOptions::default()
+        };
+        let json = |model: &CodeModel| serde_json::to_string_pretty(model).expect("json");
+        let forward = build(&root, &options(1), &|_| {}).expect("model");
+        let reversed: AssemblyOrder = &|n| (0..n).rev().collect();
+        let reversed = build_in_order(&root, &options(1), &|_| {}, Some(reversed)).expect("model");
+        assert_eq!(json(&forward), json(&reversed), "forward and reversed");
+        // Rotations and strides: each item gets to be the first lookup of its cycle.
+        for step in [1, 3, 7] {
+            for start in 0..5 {
+                let order: AssemblyOrder = &|n| {
+                    let mut order: Vec<usize> = (0..n).collect();
+                    order.sort_by_key(|&i| ((i * step) % n, i));
+                    order.rotate_left(start % n);
+                    order
+                };
+                let model =
+                    build_in_order(&root, &options(1), &|_| {}, Some(order)).expect("model");
+                assert_eq!(json(&forward), json(&model), "from {start} by {step}");
+            }
+        }
+        for _ in 0..4 {
+            let parallel = build(&root, &options(2), &|_| {}).expect("model");
+            assert_eq!(json(&forward), json(&parallel), "one and two threads");
+        }
+        let targets = |id: &str| -> Vec<String> {
+            let item = forward
+                .items
+                .get(id)
+                .unwrap_or_else(|| panic!("no item {id}"));
+            item.references.iter().map(|r| r.target.clone()).collect()
+        };
+        let helper = "kernel::d::helper".to_string();
+        let deep = "kernel::ring::s::deep".to_string();
+        let turn = "kernel::ring::s::Gear::turn".to_string();
+        let build_widget = "kernel::d::Widget::build".to_string();
+        assert!(targets("kernel::a::from_a").contains(&helper));
+        assert!(targets("kernel::a::from_a").contains(&build_widget));
+        assert!(targets("kernel::b::from_b").contains(&helper));
+        assert!(targets("kernel::b::from_b").contains(&"kernel::a::from_a".to_string()));
+        for id in [
+            "kernel::ring::p::in_p",
+            "kernel::ring::q::in_q",
+            "kernel::ring::r::in_r",
+        ] {
+            assert!(targets(id).contains(&deep), "{id}");
+        }
+        assert!(targets("kernel::ring::p::in_p").contains(&turn));
+        assert!(targets("kernel::prelude::from_prelude").contains(&helper));
+        assert!(targets("kernel::prelude::from_prelude").contains(&deep));
+        assert!(targets("kernel::from_root").contains(&"kernel::ring::s::turn_all".to_string()));
+        let main = targets("app::main");
+        for id in [
+            &helper,
+            &deep,
+            &build_widget,
+            &"kernel::ring::p::in_p".to_string(),
+        ] {
+            assert!(main.contains(id), "app::main -> {id}: {main:?}");
+        }
+        let later = targets("app::later");
+        assert!(
+            later.contains(&"kernel::b::from_b".to_string()),
+            "{later:?}"
+        );
     }
 
     /// Items that would share an id (two trait impls' methods of one name, a function defined

@@ -2,12 +2,44 @@
 //! imports, and the path resolver that maps what code writes (`crate::repo::find`,
 //! `super::Review`, `Self::new`, `reviews::list` through a `use`) to workspace items, or to an
 //! external crate's name. External crates are recorded, never followed.
+//!
+//! # Order independence
+//!
+//! Items are assembled in parallel, so lookups run in no fixed order, yet the model must be the
+//! same byte for byte on every run: what a lookup of `name` in `module` at a given depth returns
+//! is a function of those three alone, never of which lookup ran first. A name brought in by
+//! `use` or a glob is searched recursively, and the search is cut in two places: a lookup
+//! already under way on this thread finds nothing (glob imports can form cycles), and so does
+//! any step past [`MAX_DEPTH`]. A result reached through a cut depends on where the search
+//! started, so it must not be shared. Hence two stages:
+//!
+//! 1. The search runs with the shared memo and a flag that any cut sets (a lookup that finds
+//!    the flag set returns at once, the search is abandoned). A lookup that ends with the flag
+//!    clear met no cut below it; by induction over the order in which lookups end (every memo
+//!    entry is written by such a lookup, after the lookups it used), it made the same steps
+//!    as the uncut, unmemoized search of its name would, so it found what that search finds,
+//!    and its height (how deep below it the search went) is that search's too. Only these
+//!    results, with their height, enter the shared memo, and one is used only where the depth
+//!    left covers its height (elsewhere the search is done afresh, and cut where it must be).
+//!    Conversely, when the uncut search of a name from its depth is finite and within the
+//!    limit, this stage never sets the flag: a memo entry it uses fits, and a step it takes
+//!    afresh follows a path of that finite search, in which no lookup repeats. So whether the
+//!    stage ends clear depends on `(module, name, depth)` alone, and so does what it found.
+//! 2. When the flag is set at the lookup that started the search, the search is done again
+//!    from scratch on a private memo that only this search fills (the shared memo is neither
+//!    read nor written), with cycles cut where they close. That is a deterministic computation
+//!    over the scopes, which never change, so its result is a function of
+//!    `(module, name, depth)` too, and it is memoized under that key for later lookups.
+//!
+//! On a tree whose imports form no cycle and no chain past the limit, stage 2 never runs and
+//! every result is the uncut one, as before. (A name that no module brings in itself is found
+//! nowhere, so its search stops at once in both stages: a step of the search, not a cut.)
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::RwLock;
 
 use crate::facts::{FileFacts, RawPath, UseEntry};
-use crate::fast_hash::FastMap;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::model::{CrateInfo, CrateKind, ItemKind};
 use crate::modules::FilePlace;
 
@@ -72,17 +104,67 @@ pub(crate) struct Scopes {
     /// Methods by name alone, for calls on receivers of unknown type.
     pub methods_by_name: FastMap<String, Vec<ItemIndex>>,
     crate_roots: FastMap<String, ModuleIndex>,
-    /// Memo of names found (or not) through `use` entries and globs, per module.
-    memo: RwLock<FastMap<ModuleIndex, FastMap<String, Option<Resolution>>>>,
+    /// Every name some module brings in itself (an item, a child module, a `use` alias, an
+    /// enum variant): a glob only passes names on, so a name outside this set is found nowhere.
+    provided: FastSet<String>,
+    /// Cut-free results of names found (or not) through `use` entries and globs, per module.
+    memo: RwLock<FastMap<ModuleIndex, FastMap<String, Memoized>>>,
+    /// Results of lookups whose search met a cut, per `(module, depth)` they started at.
+    cut_memo: RwLock<FastMap<(ModuleIndex, usize), NamesFound>>,
     dependencies: Vec<Vec<String>>,
     enum_variants: FastMap<ItemIndex, Vec<String>>,
 }
 
+/// A cut-free lookup result and how deep its search went below the lookup.
+#[derive(Debug)]
+struct Memoized {
+    found: Option<Resolution>,
+    /// The deepest depth the search reached, less the lookup's own depth.
+    height: u8,
+}
+
 const MAX_DEPTH: usize = 16;
+
+/// What lookups of names found (or not), by name.
+type NamesFound = FastMap<String, Option<Resolution>>;
+type PrivateMemo = FastMap<ModuleIndex, NamesFound>;
 
 thread_local! {
     /// The `(module, name)` lookups under way on this thread, to cut import cycles.
     static IN_PROGRESS: RefCell<Vec<(ModuleIndex, String)>> = const { RefCell::new(Vec::new()) };
+    /// How many shared-memo lookups are under way on this thread (0: the next one starts a
+    /// search of its own).
+    static NESTING: Cell<usize> = const { Cell::new(0) };
+    /// Set when the search under way met a cut (a lookup already under way, or the depth limit).
+    static CUT: Cell<bool> = const { Cell::new(false) };
+    /// The deepest depth the search under way has reached.
+    static REACHED: Cell<usize> = const { Cell::new(0) };
+    /// Set while a search that met a cut is done again with [`PRIVATE_MEMO`].
+    static PRIVATE: Cell<bool> = const { Cell::new(false) };
+    /// The memo of that search, emptied when it ends.
+    static PRIVATE_MEMO: RefCell<PrivateMemo> = RefCell::new(PrivateMemo::default());
+}
+
+/// Marks `key` as under way on this thread; false when it already is (an import cycle).
+fn enter(key: &(ModuleIndex, String)) -> bool {
+    IN_PROGRESS.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        if stack.contains(key) {
+            return false;
+        }
+        stack.push(key.clone());
+        true
+    })
+}
+
+/// Notes that the search reached `depth`; false (and the search is cut) past the limit.
+fn checkpoint(depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        CUT.set(true);
+        return false;
+    }
+    REACHED.set(REACHED.get().max(depth));
+    true
 }
 
 impl Scopes {
@@ -168,6 +250,14 @@ impl Scopes {
                 }
             }
         }
+        let mut provided = FastSet::default();
+        for scope in &scopes.modules {
+            provided.extend(scope.items.keys().cloned());
+            provided.extend(scope.children.keys().cloned());
+            provided.extend(scope.uses.keys().cloned());
+        }
+        provided.extend(scopes.enum_variants.values().flatten().cloned());
+        scopes.provided = provided;
         // Methods hang off their self type, which needs the scopes above to resolve.
         for index in 0..scopes.items.len() {
             if scopes.items[index].kind != ItemKind::Method {
@@ -222,7 +312,7 @@ impl Scopes {
         let Some((first, rest)) = path.split_first() else {
             return Resolution::Unknown;
         };
-        if depth > MAX_DEPTH {
+        if !checkpoint(depth) {
             return Resolution::Unknown;
         }
         if first.as_ref() == "::" {
@@ -319,7 +409,7 @@ impl Scopes {
 
     /// A name in a module: its items, child modules, `use` entries, then glob imports.
     fn lookup(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
-        if depth > MAX_DEPTH {
+        if !checkpoint(depth) {
             return None;
         }
         let scope = &self.modules[module];
@@ -339,33 +429,122 @@ impl Scopes {
             return None;
         }
         // Through `use` entries and globs the search can fan out (glob re-exports of glob
-        // re-exports) and loop, so results are memoized and names being looked up are skipped.
+        // re-exports) and loop: see the module doc for how it stays order-independent.
+        if PRIVATE.get() {
+            return self.lookup_private(module, name, depth);
+        }
+        if CUT.get() {
+            // This search already depends on where it started: unwind, it is done again.
+            return None;
+        }
+        if let Some(known) = self.memo_hit(module, name, depth) {
+            return known;
+        }
+        if !self.provided.contains(name) {
+            // Found nowhere (checked after the memo, which never holds such a name, because
+            // most lookups hit the memo): no search, nothing to memoize.
+            return None;
+        }
+        if NESTING.get() > 0 {
+            return self.lookup_shared(module, name, depth);
+        }
+        // A lookup of its own (no other under way on this thread).
         if let Some(known) = self
-            .memo
+            .cut_memo
             .read()
             .ok()
-            .and_then(|memo| memo.get(&module)?.get(name).cloned())
+            .and_then(|memo| memo.get(&(module, depth))?.get(name).cloned())
+        {
+            return known;
+        }
+        let found = self.lookup_shared(module, name, depth);
+        if !CUT.replace(false) {
+            return found;
+        }
+        PRIVATE.set(true);
+        let found = self.lookup_private(module, name, depth);
+        PRIVATE.set(false);
+        CUT.set(false);
+        PRIVATE_MEMO.with(|memo| memo.borrow_mut().clear());
+        if let Ok(mut memo) = self.cut_memo.write() {
+            memo.entry((module, depth))
+                .or_default()
+                .insert(name.to_string(), found.clone());
+        }
+        found
+    }
+
+    /// A result of the shared memo, when it holds one whose search fits in the depth left.
+    fn memo_hit(
+        &self,
+        module: ModuleIndex,
+        name: &str,
+        depth: usize,
+    ) -> Option<Option<Resolution>> {
+        let memo = self.memo.read().ok()?;
+        let known = memo.get(&module)?.get(name)?;
+        let reach = depth + known.height as usize;
+        if reach > MAX_DEPTH {
+            // Searched afresh here, the chain would be cut: search afresh, so it is.
+            return None;
+        }
+        REACHED.set(REACHED.get().max(reach));
+        Some(known.found.clone())
+    }
+
+    /// A lookup that may use and fill the shared memo: what it finds is memoized only when
+    /// nothing was cut on the way, so it is the cut-free result (see the module doc).
+    fn lookup_shared(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
+        let key = (module, name.to_string());
+        if !enter(&key) {
+            CUT.set(true);
+            return None;
+        }
+        NESTING.set(NESTING.get() + 1);
+        let outer = REACHED.replace(depth);
+        let found = self.lookup_imported(module, name, depth);
+        let reached = REACHED.get();
+        REACHED.set(outer.max(reached));
+        NESTING.set(NESTING.get() - 1);
+        IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
+        if !CUT.get()
+            && let Ok(mut memo) = self.memo.write()
+        {
+            let height = u8::try_from(reached - depth).unwrap_or(u8::MAX);
+            memo.entry(module).or_default().insert(
+                key.1,
+                Memoized {
+                    found: found.clone(),
+                    height,
+                },
+            );
+        }
+        found
+    }
+
+    /// A lookup inside a search that met a cut: cycles are cut where they close and every
+    /// result is memoized, but only for the one search under way on this thread.
+    fn lookup_private(&self, module: ModuleIndex, name: &str, depth: usize) -> Option<Resolution> {
+        if !self.provided.contains(name) {
+            return None;
+        }
+        if let Some(known) =
+            PRIVATE_MEMO.with(|memo| memo.borrow().get(&module)?.get(name).cloned())
         {
             return known;
         }
         let key = (module, name.to_string());
-        let in_progress = IN_PROGRESS.with(|stack| {
-            let mut stack = stack.borrow_mut();
-            if stack.contains(&key) {
-                true
-            } else {
-                stack.push(key.clone());
-                false
-            }
-        });
-        if in_progress {
+        if !enter(&key) {
             return None;
         }
         let found = self.lookup_imported(module, name, depth);
         IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
-        if let Ok(mut memo) = self.memo.write() {
-            memo.entry(module).or_default().insert(key.1, found.clone());
-        }
+        PRIVATE_MEMO.with(|memo| {
+            memo.borrow_mut()
+                .entry(module)
+                .or_default()
+                .insert(key.1, found.clone());
+        });
         found
     }
 
