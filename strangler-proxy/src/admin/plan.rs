@@ -99,6 +99,10 @@ pub enum PlanOutcome {
 }
 
 /// Candidate requests, failures, compared and matched shadow pairs, summed over the routes.
+///
+/// A request the candidate failed and the primary then answered (a fallback) counts as a
+/// candidate request that failed: the client saw no error, but the candidate did not serve it,
+/// and on a route with `fallback = true` that is how nearly every candidate failure ends.
 fn candidate_counts(routes: &[RouteStatus]) -> (u64, u64, u64, u64) {
     routes.iter().fold((0, 0, 0, 0), |sum, route| {
         let side = &route.candidate_side;
@@ -107,8 +111,8 @@ fn candidate_counts(routes: &[RouteStatus]) -> (u64, u64, u64, u64) {
             .as_ref()
             .map_or((0, 0), |shadow| (shadow.compared, shadow.matched));
         (
-            sum.0 + side.requests,
-            sum.1 + side.server_errors.max(side.proxy_failures),
+            sum.0 + side.requests + route.fallbacks,
+            sum.1 + side.server_errors.max(side.proxy_failures) + route.fallbacks,
             sum.2 + compared,
             sum.3 + matched,
         )

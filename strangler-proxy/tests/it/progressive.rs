@@ -132,6 +132,31 @@ async fn a_failing_candidate_stops_the_plan_at_the_first_step_with_weight_0() {
     assert_eq!(proxy.status().routes[0].weight, 0);
 }
 
+/// With `fallback = true` the primary answers what the candidate fails, so the client sees no
+/// error and the candidate's side counts nothing; the plan's check must still see the failures.
+#[tokio::test]
+async fn a_failing_candidate_behind_fallback_still_stops_the_plan() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let proxy = start_proxy(&config_with(&mono, &svc, "fallback = true")).await;
+    let _load = Load::start(format!("http://{}/api/reviews", proxy.listen_addr()), true);
+    let admin = AdminClient::new(&proxy.admin_addr().to_string(), None).expect("client");
+    let outcome = run_plan(&admin, &plan(), |_| {}).await.expect("plan");
+    match outcome {
+        PlanOutcome::RolledBack { at_weight, reason } => {
+            assert_eq!(at_weight, 20);
+            assert!(
+                reason.starts_with("candidate error rate 1.000 > 0.01 during step 1"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    let route = &proxy.status().routes[0];
+    assert_eq!(route.weight, 0);
+    assert!(route.fallbacks > 0, "the candidate's failures fell back");
+}
+
 #[tokio::test]
 async fn a_low_shadow_match_rate_stops_the_plan() {
     let mono = TestUpstream::start("mono").await;
