@@ -152,9 +152,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub include_tests: bool,
 
-    /// Worker threads for parsing (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads for parsing (0: one per core; at most 1024).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
 }
 
 /// Knobs of the context proposal, shared by `analyze` and `plan`.
@@ -379,13 +379,15 @@ pub struct ProxyArgs {
     #[arg(long, short, default_value = "strangler.toml")]
     pub config: PathBuf,
 
-    /// Worker threads serving requests (1 runs a single-threaded runtime).
-    #[arg(long, default_value_t = default_workers())]
-    pub workers: usize,
+    /// Worker threads serving requests (default: one per CPU; 1 runs a single-threaded
+    /// runtime; at most 1024).
+    #[arg(long, default_value_t = default_workers(), hide_default_value = true,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: u16,
 }
 
-fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+fn default_workers() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| u16::try_from(n.get()).unwrap_or(1024))
 }
 
 /// How to reach a running proxy's admin API.
@@ -416,8 +418,8 @@ pub struct CutoverArgs {
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(0..=100))]
     pub steps: Option<Vec<u32>>,
 
-    /// How long each step is held and watched (with --steps).
-    #[arg(long, default_value = "60s", value_parser = parse_interval, requires = "steps")]
+    /// How long each step is held and watched (with --steps; at least 100ms).
+    #[arg(long, default_value = "60s", value_parser = parse_polling_interval, requires = "steps")]
     pub interval: std::time::Duration,
 
     /// Highest share of the candidate's requests that may fail during a step (with --steps).
@@ -429,8 +431,8 @@ pub struct CutoverArgs {
     #[arg(long, requires = "steps")]
     pub min_match_rate: Option<f64>,
 
-    /// Print the plan and change nothing (with --steps).
-    #[arg(long, requires = "steps")]
+    /// Print what would change (with --steps, the whole plan) and change nothing.
+    #[arg(long)]
     pub dry_run: bool,
 
     /// Where the proxy's admin API is.
@@ -445,8 +447,8 @@ pub struct StatusArgs {
     #[arg(long)]
     pub watch: bool,
 
-    /// Time between redraws with --watch (e.g. 500ms, 2s).
-    #[arg(long, default_value = "2s", value_parser = parse_interval)]
+    /// Time between redraws with --watch (e.g. 500ms, 2s; at least 100ms).
+    #[arg(long, default_value = "2s", value_parser = parse_polling_interval)]
     pub interval: std::time::Duration,
 
     /// Print the raw JSON status instead of the table.
@@ -460,6 +462,20 @@ pub struct StatusArgs {
 
 fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     strangler_proxy::config::parse_duration(text)
+}
+
+/// The shortest `--interval` of `status --watch` and `cutover --steps`: shorter would only
+/// hammer the admin API (0 would redraw in a busy loop), and a step held for less says nothing.
+const SHORTEST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+fn parse_polling_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = parse_interval(text)?;
+    if interval < SHORTEST_INTERVAL {
+        return Err(format!(
+            "`{text}` is shorter than the shortest interval, {SHORTEST_INTERVAL:?}"
+        ));
+    }
+    Ok(interval)
 }
 
 /// Arguments of `strangler demo`.

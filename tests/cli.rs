@@ -315,6 +315,13 @@ fn analyze_output_is_byte_identical_across_runs_and_out_writes_the_same() {
 }
 
 #[test]
+fn analyze_refuses_a_thread_count_it_cannot_start() {
+    let output = strangler(&["analyze", &sample(), "--threads", "100000"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("0..=1024"), "{}", stderr(&output));
+}
+
+#[test]
 fn analyze_of_a_file_is_a_clear_error() {
     let output = strangler(&[
         "analyze",
@@ -634,6 +641,53 @@ primary = "monolith"
     assert_eq!(weight("reviews-2"), Some(30));
     // Only CONTEXT-<number> routes belong to the group.
     assert_eq!(weight("reviews-extra"), Some(0));
+    // A dry run changes nothing, with --weight as with --steps.
+    let dry = strangler(&[
+        "cutover",
+        "reviews",
+        "--weight",
+        "80",
+        "--dry-run",
+        "--admin",
+        &proxy.admin,
+    ]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("nothing changed"), "{}", stdout(&dry));
+    let after: serde_json::Value =
+        serde_json::from_slice(&strangler(&["status", "--json", "--admin", &proxy.admin]).stdout)
+            .expect("status JSON");
+    let weights = |status: &serde_json::Value| -> Vec<(String, u64)> {
+        status["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["name"].to_string(), r["weight"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(weights(&after), weights(&json), "a dry run moved a weight");
+    // A plan only walks up, and a redraw or a step has a floor.
+    let falling = strangler(&[
+        "cutover",
+        "reviews",
+        "--steps",
+        "50,10",
+        "--admin",
+        &proxy.admin,
+    ]);
+    assert_eq!(falling.status.code(), Some(1));
+    assert!(
+        stderr(&falling).contains("50 is followed by 10"),
+        "{}",
+        stderr(&falling)
+    );
+    let busy = strangler(&["status", "--watch", "--interval", "0s"]);
+    assert_eq!(busy.status.code(), Some(2), "{}", stderr(&busy));
+    assert!(
+        stderr(&busy).contains("shortest interval"),
+        "{}",
+        stderr(&busy)
+    );
+
     let unknown = strangler(&[
         "cutover",
         "nosuch",

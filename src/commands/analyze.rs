@@ -202,7 +202,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
             DialectArg::Generic => SqlDialect::Generic,
         }),
         include_tests: args.include_tests,
-        threads: args.threads,
+        threads: usize::from(args.threads),
         ..ModelOptions::default()
     };
     let proposal = proposal_options(&args.path, &args.proposal)?;

@@ -32,14 +32,17 @@ macro_rules! say_raw {
 
 /// Runs the proxy until SIGTERM or ctrl-c.
 pub fn proxy(args: &ProxyArgs) -> anyhow::Result<()> {
-    let report =
-        strangler_proxy::serve::serve_until_signal(&args.config, args.workers, |running| {
+    let report = strangler_proxy::serve::serve_until_signal(
+        &args.config,
+        usize::from(args.workers),
+        |running| {
             say!(
                 "strangler proxy listening on http://{}",
                 running.listen_addr()
             );
             say!("admin API on http://{}", running.admin_addr());
-        })?;
+        },
+    )?;
     if !report.drained {
         anyhow::bail!("stopped before every in-flight request finished (drain timeout)");
     }
@@ -53,6 +56,15 @@ fn admin_client(args: &AdminArgs) -> anyhow::Result<BlockingAdminClient> {
 /// Sets a route's weight on a running proxy, at once or by a progressive plan.
 pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
     if let Some(steps) = &args.steps {
+        // A walk goes one way: up. Lowering a weight moves sticky users back to the primary,
+        // which `--weight` does on purpose and a plan should never do by a typo.
+        if let Some(pair) = steps.windows(2).find(|pair| pair[0] >= pair[1]) {
+            anyhow::bail!(
+                "--steps must rise from step to step: {} is followed by {}",
+                pair[0],
+                pair[1]
+            );
+        }
         // A group (`reviews` for `reviews-1`, `reviews-2`...) moves as one: same weight at each
         // step, checks over the sum, all back to 0 on a failed check.
         let routes = if args.dry_run {
@@ -82,6 +94,15 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
             }
             PlanEvent::Passed {
                 number,
+                requests: 0,
+                ..
+            } => {
+                say!(
+                    "step {number}: passed, but the candidate got no requests during it: nothing was checked"
+                );
+            }
+            PlanEvent::Passed {
+                number,
                 requests,
                 errors,
             } => {
@@ -104,6 +125,13 @@ pub fn cutover(args: &CutoverArgs) -> anyhow::Result<()> {
         };
     }
     let weight = args.weight.unwrap_or(0);
+    if args.dry_run {
+        say!(
+            "route {}: weight would be set to {weight}% (dry run: nothing changed)",
+            args.route
+        );
+        return Ok(());
+    }
     let client = admin_client(&args.admin)?;
     // `strangler plan` names a context's routes CONTEXT-1, CONTEXT-2...: the context's name
     // moves the whole group when no single route has that name.

@@ -28,7 +28,7 @@ impl CutoverPlan {
     /// The plan in words, one line per step (what `--dry-run` prints).
     pub fn describe(&self) -> String {
         let mut text = format!(
-            "cutover plan for {} {}: {} steps, {:?} each, candidate error rate <= {}\n",
+            "cutover plan for {} {}: {} step{}, {:?} each, candidate error rate <= {}\n",
             if self.routes.len() == 1 {
                 "route"
             } else {
@@ -36,6 +36,7 @@ impl CutoverPlan {
             },
             self.routes.join(", "),
             self.steps.len(),
+            if self.steps.len() == 1 { "" } else { "s" },
             self.interval,
             self.max_error_rate
         );
