@@ -318,8 +318,10 @@ impl ConnectionPool {
             head.framing,
             keep_alive,
         ));
+        // The version stays our own (HTTP/1.1): the upstream's is a property of its hop, and a
+        // proxy answers in its own version (RFC 9110, section 6.2). Copying an HTTP/1.0
+        // upstream's would make the client's connection close after every answer.
         *response.status_mut() = head.status;
-        *response.version_mut() = head.version;
         *response.headers_mut() = head.headers;
         response
     }

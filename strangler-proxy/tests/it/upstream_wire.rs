@@ -57,6 +57,7 @@ fn answer(path: &str) -> (&'static [u8], bool) {
               X-Secret: s\r\nX-Public: p\r\nContent-Length: 2\r\n\r\nok",
             false,
         ),
+        "/http10" => (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", true),
         "/bad-chunk" => (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnope\r\n",
             true,
@@ -196,6 +197,48 @@ async fn every_body_framing_arrives_whole_and_the_connection_is_reused() {
     // That connection ended with its answer; the next request needs a new one and gets it.
     let reply = client.get(&url(&proxy, "/length"), &[]).await;
     assert_eq!(&reply.body[..], b"hello");
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), 2);
+}
+
+/// An HTTP/1.0 upstream is that hop's business: the client is answered in HTTP/1.1 and its
+/// connection stays open for the next request.
+#[tokio::test]
+async fn an_http_1_0_upstream_is_answered_in_http_1_1_on_a_kept_connection() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let mut client = TcpStream::connect(proxy.listen_addr())
+        .await
+        .expect("connect");
+    for round in 0..2 {
+        client
+            .write_all(b"GET /http10 HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .expect("request");
+        let mut answer = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !answer.ends_with(b"\r\n\r\nok") {
+            let mut chunk = [0u8; 1024];
+            let read = tokio::time::timeout_at(deadline, client.read(&mut chunk))
+                .await
+                .expect("an answer in time")
+                .expect("read");
+            assert!(
+                read > 0,
+                "round {round}: the proxy closed the client's connection"
+            );
+            answer.extend_from_slice(&chunk[..read]);
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\n"),
+            "round {round}: {text}"
+        );
+        assert!(
+            !text.to_ascii_lowercase().contains("connection: close"),
+            "{text}"
+        );
+    }
+    // The upstream closed after each HTTP/1.0 answer: two connections to it, one to the client.
     assert_eq!(upstream.connections.load(Ordering::SeqCst), 2);
 }
 
