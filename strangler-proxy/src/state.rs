@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::config::BreachAction;
-use crate::config::{ConfigError, ValidConfig};
+use crate::config::{ConfigError, DEFAULT_ROUTE, ValidConfig};
 use crate::diff::DiffStore;
 use crate::log::EventLog;
 use crate::metrics::{EndpointGauge, MetricsRegistry, render_prometheus};
@@ -126,7 +126,13 @@ impl Shared {
     pub(crate) fn set_weight(&self, route: &str, weight: u32) -> Result<u64, WeightError> {
         let mut control = self.control();
         let Some(config) = control.config.routes.iter().find(|r| r.name == route) else {
-            return Err(WeightError::UnknownRoute(route.to_owned()));
+            // The default route is a route without a candidate, not an unknown one.
+            return match (route == DEFAULT_ROUTE, weight) {
+                (true, 0) => Ok(control.version),
+                (true, 1..=100) => Err(WeightError::NoCandidate(route.to_owned())),
+                (true, _) => Err(WeightError::OutOfRange(weight)),
+                (false, _) => Err(WeightError::UnknownRoute(route.to_owned())),
+            };
         };
         if weight > 100 {
             return Err(WeightError::OutOfRange(weight));
@@ -230,6 +236,16 @@ impl Shared {
             );
         }
         control.version += 1;
+        // A weight the file moves is as much a traffic move as one by the admin API: logged alike.
+        for (route, weight) in &weights {
+            let previous = control.weights.get(route).copied();
+            if previous.is_some_and(|previous| previous != *weight) {
+                self.log.event(
+                    "weight_changed",
+                    json!({"route": route, "from": previous, "to": weight, "version": control.version, "trigger": trigger}),
+                );
+            }
+        }
         let table = RoutingTable::build(
             &config,
             &weights,

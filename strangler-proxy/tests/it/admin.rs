@@ -117,6 +117,14 @@ async fn weights_change_at_runtime_and_bad_changes_are_refused() {
     let (status, message) = refused(admin.set_weight("static", 10).await);
     assert_eq!(status, 400);
     assert!(message.contains("no candidate"), "{message}");
+    // The default route exists (GET /routes/default shows it) and has no candidate either.
+    let (status, message) = refused(admin.set_weight("default", 10).await);
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("no candidate"), "{message}");
+    assert_eq!(
+        admin.set_weight("default", 0).await.expect("put 0").weight,
+        0
+    );
     let (status, _) = refused(admin.set_weight("reviews", 101).await);
     assert_eq!(status, 400);
     let garbage = client

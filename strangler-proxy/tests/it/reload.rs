@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use strangler_proxy::{AdminClient, AdminError, Proxy, ProxyOptions, ValidConfig};
 
-use crate::support::{TestClient, TestUpstream, fill, start_proxy_from_file};
+use crate::support::{FileProxy, TestClient, TestUpstream, fill, start_proxy_from_file};
 
 fn config(mono: &TestUpstream, svc: &TestUpstream, weight: &str, extra_route: &str) -> String {
     fill(
@@ -140,6 +140,45 @@ async fn a_runtime_weight_survives_unrelated_reloads_until_the_file_changes_it()
             .map(|r| r.weight),
         Some(20)
     );
+}
+
+/// A weight the file moves is logged as a traffic move, like one made through the admin API.
+#[tokio::test]
+async fn a_weight_the_file_moves_is_logged_as_weight_changed() {
+    let mono = TestUpstream::start("mono").await;
+    let svc = TestUpstream::start("svc").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("events.log");
+    let logged = |weight: &str| {
+        config(&mono, &svc, weight, "")
+            .replace(
+                "target = \"off\"",
+                &format!("target = \"{}\"", log.display()),
+            )
+            .replace("watch_config = \"100ms\"", "watch_config = \"off\"")
+    };
+    let file = start_proxy_from_file(&logged("0")).await;
+    std::fs::write(&file.path, logged("10")).expect("write");
+    file.proxy.reload().expect("reload");
+    std::fs::write(&file.path, logged("10")).expect("write");
+    file.proxy.reload().expect("reload, nothing moved");
+    let FileProxy {
+        proxy, _dir: _keep, ..
+    } = file;
+    assert!(proxy.shutdown().await.drained);
+    let text = std::fs::read_to_string(&log).expect("log file");
+    let moves: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["event"] == "weight_changed")
+        .collect();
+    assert_eq!(moves.len(), 1, "{text}");
+    assert_eq!(moves[0]["route"], "reviews");
+    assert_eq!(
+        (moves[0]["from"].as_u64(), moves[0]["to"].as_u64()),
+        (Some(0), Some(10))
+    );
+    assert_eq!(moves[0]["trigger"], "api", "{text}");
 }
 
 #[tokio::test]
