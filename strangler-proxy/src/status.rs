@@ -154,6 +154,7 @@ impl ProxyStatus {
                 "5XX P/C",
                 "P99 MS P/C",
                 "FALLBACKS",
+                "BYPASSES",
                 "SHADOW MATCH",
             ]
             .map(String::from),
@@ -185,6 +186,11 @@ impl ProxyStatus {
                 } else {
                     "-".to_owned()
                 },
+                if route.candidate.is_some() {
+                    route.bypasses.to_string()
+                } else {
+                    "-".to_owned()
+                },
                 match &route.shadow {
                     None => "-".to_owned(),
                     Some(shadow) => match shadow.match_rate() {
@@ -194,7 +200,7 @@ impl ProxyStatus {
                 },
             ]);
         }
-        let mut widths = [0usize; 11];
+        let mut widths = [0usize; 12];
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());

@@ -157,6 +157,13 @@ async fn weights_change_at_runtime_and_bad_changes_are_refused() {
         table.contains("reviews") && table.contains("100%"),
         "{table}"
     );
+    assert!(
+        table
+            .lines()
+            .next()
+            .is_some_and(|header| header.contains("FALLBACKS  BYPASSES")),
+        "{table}"
+    );
 }
 
 #[tokio::test]
