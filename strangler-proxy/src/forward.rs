@@ -290,7 +290,8 @@ pub(crate) async fn handle(
             upstream: &decision.upstream.name,
             endpoint: attempt.endpoint.as_deref(),
             status: status.as_u16(),
-            latency_ms: latency.as_secs_f64() * 1000.0,
+            // Whole microseconds, so the log reads 3.801 rather than 3.8012889999999997.
+            latency_ms: latency.as_micros() as f64 / 1000.0,
             failure: attempt.failure.map(ProxyFailure::as_str),
             fallback: attempt.fell_back,
         });

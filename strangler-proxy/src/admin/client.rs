@@ -21,7 +21,10 @@ pub enum AdminError {
     #[error("admin address `{0}` is not a URL like http://127.0.0.1:9090")]
     BadAddress(String),
     /// No answer (proxy not running, wrong address).
-    #[error("cannot reach the admin API at {address}: {reason}")]
+    #[error(
+        "cannot reach the admin API at {address} ({reason}); is the proxy running, and is this its \
+         `admin` address (--admin or STRANGLER_ADMIN)?"
+    )]
     Unreachable {
         /// The admin base URL.
         address: String,
