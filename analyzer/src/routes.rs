@@ -256,6 +256,11 @@ impl Evaluator<'_> {
                 }
             }
             ("merge", [inner]) => self.sub_router(inner, &chain.prefix.clone(), line),
+            // `self.inner.service(req)` is a call through a struct field, tower's `Service`
+            // style, not router wiring: routers are built in chains and bindings, and a
+            // diagnostic about the "routes of `req`" would only mislead.
+            ("service" | "configure" | "default_service", [_])
+                if matches!(unwrap(&call.receiver), Expr::Field(_)) => {}
             ("service" | "configure" | "default_service", [inner]) => {
                 self.sub_router(inner, &chain.prefix.clone(), line);
             }

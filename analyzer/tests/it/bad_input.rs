@@ -224,3 +224,27 @@ fn glob_reexport_cycles_and_chains_resolve_quickly() {
         "f1 is found through the glob: {calls:?}"
     );
 }
+
+/// A `service` call through a struct field (tower's style, as in hyper-util's pool) is not
+/// router wiring: no route, and no diagnostic about the "routes of" its argument.
+#[test]
+fn a_service_call_on_a_field_is_not_router_wiring() {
+    let dir = tree_with(&[(
+        "src/lib.rs",
+        b"pub mod good;\npub struct Pool<T> { targeter: T }\n\
+          impl<T: Fn(u8) -> u8> Pool<T> {\n\
+              pub fn call(&self, req: u8) -> u8 { (self.targeter)(req); self.targeter.service(req) }\n\
+          }\n",
+    )]);
+    let model = build(dir.path());
+    assert!(model.routes.is_empty(), "{:?}", model.routes);
+    assert!(
+        model
+            .diagnostics
+            .iter()
+            .all(|d| !d.message.contains("routes of")),
+        "{:?}",
+        model.diagnostics
+    );
+    assert_good_module_analyzed(&model);
+}
