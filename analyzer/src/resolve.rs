@@ -157,6 +157,11 @@ fn enter(key: &(ModuleIndex, String)) -> bool {
     })
 }
 
+/// Ends what [`enter`] began.
+fn leave() {
+    IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
+}
+
 /// Notes that the search reached `depth`; false (and the search is cut) past the limit.
 fn checkpoint(depth: usize) -> bool {
     if depth > MAX_DEPTH {
@@ -506,7 +511,7 @@ impl Scopes {
         let reached = REACHED.get();
         REACHED.set(outer.max(reached));
         NESTING.set(NESTING.get() - 1);
-        IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
+        leave();
         if !CUT.get()
             && let Ok(mut memo) = self.memo.write()
         {
@@ -538,7 +543,7 @@ impl Scopes {
             return None;
         }
         let found = self.lookup_imported(module, name, depth);
-        IN_PROGRESS.with(|stack| stack.borrow_mut().pop());
+        leave();
         PRIVATE_MEMO.with(|memo| {
             memo.borrow_mut()
                 .entry(module)

@@ -18,7 +18,7 @@
 
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, StatusCode, Version};
+use http::{Method, StatusCode};
 
 /// Most response headers accepted (hyper's client default too).
 pub const MAX_RESPONSE_HEADERS: usize = 100;
@@ -179,8 +179,6 @@ pub enum ResponseFraming {
 pub struct ResponseHead {
     /// Status code.
     pub status: StatusCode,
-    /// `HTTP/1.0` or `HTTP/1.1`.
-    pub version: Version,
     /// End-to-end headers only: hop-by-hop ones and those `Connection` names are left out.
     pub headers: HeaderMap,
     /// How the body that follows is delimited.
@@ -325,11 +323,9 @@ fn build_head(
 ) -> Result<ResponseHead, HeadError> {
     let status =
         StatusCode::from_u16(parsed.status).map_err(|_| HeadError::Invalid("invalid status"))?;
-    let version = if parsed.minor_version == 0 {
-        Version::HTTP_10
-    } else {
-        Version::HTTP_11
-    };
+    // An HTTP/1.0 answer keeps its connection only when it says so. (The version itself stays
+    // on this hop: clients are answered in the proxy's own.)
+    let http_11 = parsed.minor_version != 0;
     // One pass: names are classified once `HeaderName` has lower-cased them (comparing
     // standard names is comparing an enum), what `Connection` and the framing headers say is
     // noted on the way, and everything else goes into the map hyper's server side writes.
@@ -408,13 +404,12 @@ fn build_head(
         (false, None, None) => ResponseFraming::UntilClose,
     };
     let keep_alive = !close
-        && (version == Version::HTTP_11 || keep_alive_token)
+        && (http_11 || keep_alive_token)
         && framing != ResponseFraming::UntilClose
         // Both framings at once is how responses get smuggled: read this one, then close.
         && !(chunked.is_some() && length.is_some());
     Ok(ResponseHead {
         status,
-        version,
         headers,
         framing,
         keep_alive,

@@ -319,8 +319,7 @@ impl ConnectionPool {
             keep_alive,
         ));
         // The version stays our own (HTTP/1.1): the upstream's is a property of its hop, and a
-        // proxy answers in its own version (RFC 9110, section 6.2). Copying an HTTP/1.0
-        // upstream's would make the client's connection close after every answer.
+        // proxy answers in its own version (RFC 9110, section 6.2); the head does not carry it.
         *response.status_mut() = head.status;
         *response.headers_mut() = head.headers;
         response

@@ -125,20 +125,20 @@ impl Shared {
     /// Sets a route's weight and swaps in the new table.
     pub(crate) fn set_weight(&self, route: &str, weight: u32) -> Result<u64, WeightError> {
         let mut control = self.control();
-        let Some(config) = control.config.routes.iter().find(|r| r.name == route) else {
+        let has_candidate = match control.config.routes.iter().find(|r| r.name == route) {
+            Some(config) => config.candidate.is_some(),
             // The default route is a route without a candidate, not an unknown one.
-            return match (route == DEFAULT_ROUTE, weight) {
-                (true, 0) => Ok(control.version),
-                (true, 1..=100) => Err(WeightError::NoCandidate(route.to_owned())),
-                (true, _) => Err(WeightError::OutOfRange(weight)),
-                (false, _) => Err(WeightError::UnknownRoute(route.to_owned())),
-            };
+            None if route == DEFAULT_ROUTE => false,
+            None => return Err(WeightError::UnknownRoute(route.to_owned())),
         };
         if weight > 100 {
             return Err(WeightError::OutOfRange(weight));
         }
-        if config.candidate.is_none() && weight > 0 {
+        if !has_candidate && weight > 0 {
             return Err(WeightError::NoCandidate(route.to_owned()));
+        }
+        if route == DEFAULT_ROUTE {
+            return Ok(control.version); // Its weight is 0 and has no entry to set.
         }
         let weight = weight as u8;
         control.breaches.remove(route);

@@ -200,7 +200,7 @@ impl ProxyStatus {
                 },
             ]);
         }
-        let mut widths = [0usize; 12];
+        let mut widths = vec![0usize; rows[0].len()];
         for row in &rows {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());

@@ -22,7 +22,7 @@ use super::palette;
 use super::ring::{ELLIPSE_UP_TO, ellipse_ring, rectangle_ring, ring_slots};
 use super::text;
 use crate::analysis::Analysis;
-use labels::{LABEL_GAP, Rect, box_rects, edge_label_rect, edge_label_spot, table_rect};
+use labels::{Rect, box_rects, edge_label_rect, edge_label_spot, is_free, table_rect};
 
 /// The laid-out map, in SVG user units.
 pub(super) struct ContextMap {
@@ -168,14 +168,14 @@ pub(super) fn layout(analysis: &Analysis) -> ContextMap {
     let slots = ring_slots(analysis, &index);
     // A wider ring leaves more room between the boxes for the edges' counts: tried only when a
     // count found no free spot, and the widest try is kept whatever it gives.
-    let mut tries = RING_SPREADS.iter().peekable();
-    while let Some(&spread) = tries.next() {
-        let placed = place(analysis, &index, &slots, &sized, (widest, tallest), spread);
-        if placed.1 || tries.peek().is_none() {
-            return placed.0;
+    let place = |spread| place(analysis, &index, &slots, &sized, (widest, tallest), spread);
+    let [narrower @ .., widest_spread] = RING_SPREADS;
+    for spread in narrower {
+        if let (map, true) = place(spread) {
+            return map;
         }
     }
-    unreachable!("RING_SPREADS is not empty")
+    place(widest_spread).0
 }
 
 /// How much farther apart neighbours on the ring are put, try after try.
@@ -484,10 +484,7 @@ fn shared_tables(
             .into_iter()
             .chain(around)
             .map(|(dx, dy)| (px + dx, py + dy))
-            .find(|&(x, y)| {
-                let rect = table_rect(x, y, &name);
-                rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect.grown(LABEL_GAP)))
-            });
+            .find(|&(x, y)| is_free(&table_rect(x, y, &name), taken, area));
         if let Some((x, y)) = spot {
             taken.push(table_rect(x, y, &name));
         }
@@ -510,7 +507,8 @@ fn shared_tables(
         }
         let (x, y) = (left + w / 2.0, row_y);
         *spot = Some((x, y));
-        bottom = bottom.max(table_rect(x, y, name).y + table_rect(x, y, name).h);
+        let rect = table_rect(x, y, name);
+        bottom = bottom.max(rect.y + rect.h);
         left += w + 12.0;
     }
 

@@ -126,8 +126,11 @@ pub(super) fn edge_label_spot(edge: &MapEdge, taken: &[Rect], area: &Rect) -> Op
         )
     };
     let free = |&(x, y): &(i64, i64)| {
-        let rect = edge_label_rect(x as f64, y as f64, &edge.label);
-        rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect.grown(LABEL_GAP)))
+        is_free(
+            &edge_label_rect(x as f64, y as f64, &edge.label),
+            taken,
+            area,
+        )
     };
     let steps = (1..=EDGE_LABEL_STEPS).flat_map(|k| {
         let t = EDGE_LABEL_STEP * k as f64;
@@ -143,6 +146,12 @@ pub(super) fn edge_label_spot(edge: &MapEdge, taken: &[Rect], area: &Rect) -> Op
                 .map(|(t, off)| at(t, off)),
         )
         .find(free)
+}
+
+/// Whether a label covering `rect` fits: inside `area`, and `LABEL_GAP` clear of everything
+/// in `taken`.
+pub(super) fn is_free(rect: &Rect, taken: &[Rect], area: &Rect) -> bool {
+    rect.inside(area) && !taken.iter().any(|t| t.overlaps(&rect.grown(LABEL_GAP)))
 }
 
 /// Room kept between a label and what it must stay off.
