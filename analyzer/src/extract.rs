@@ -1318,46 +1318,91 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         ));
         return facts;
     }
-    let file = match syn::parse_file(text) {
-        Ok(file) => file,
-        Err(error) => {
-            let line = line_of(error.span());
-            facts.problems.push((
-                Some(line).filter(|l| *l > 0),
-                format!("Rust syntax error: {error}"),
-            ));
-            return facts;
+    let mut extractor = Extractor::new(facts, dialect);
+    if let Err(error) = parse_and_visit(text, &mut extractor) {
+        // A file that does not parse yields its syntax error and nothing else, however many
+        // of its items were visited before the error.
+        let line = line_of(error.span());
+        let mut facts = FileFacts {
+            lines,
+            modules: vec![RawModule::default()],
+            ..FileFacts::default()
+        };
+        facts.problems.push((
+            Some(line).filter(|l| *l > 0),
+            format!("Rust syntax error: {error}"),
+        ));
+        return facts;
+    }
+    extractor.facts.parsed = true;
+    extractor.facts.shrink_to_fit();
+    extractor.facts
+}
+
+impl Extractor {
+    fn new(facts: FileFacts, dialect: SqlDialect) -> Self {
+        Extractor {
+            facts,
+            dialect,
+            module: 0,
+            owner: None,
+            in_function: false,
+            impl_context: None,
+            diesel_write_depth: 0,
+            message_macro_depth: 0,
+            consumed_literals: FastSet::default(),
+            saw_router_method: false,
+            local_types: FastMap::default(),
+            bound_names: FastSet::default(),
         }
+    }
+}
+
+/// The facts of a file as they were found before items were visited while parsing: the whole
+/// file parsed by `syn::parse_file`, then its items visited. `None` when it does not parse.
+#[cfg(test)]
+pub(crate) fn extract_parsed_file(text: &str, dialect: SqlDialect) -> Option<FileFacts> {
+    let file = syn::parse_file(text).ok()?;
+    let (lines, _) = count_lines_and_openings(text);
+    let facts = FileFacts {
+        lines: u32::try_from(lines).unwrap_or(u32::MAX),
+        modules: vec![RawModule::default()],
+        ..FileFacts::default()
     };
-    facts.parsed = true;
-    // Items are large; growing their vector by doubling copies them over and over.
-    let estimate: usize = file
-        .items
-        .iter()
-        .map(|item| match item {
-            syn::Item::Impl(block) => block.items.len(),
-            syn::Item::Trait(definition) => definition.items.len() + 1,
-            _ => 1,
-        })
-        .sum();
-    facts.items.reserve(estimate);
-    let mut extractor = Extractor {
-        facts,
-        dialect,
-        module: 0,
-        owner: None,
-        in_function: false,
-        impl_context: None,
-        diesel_write_depth: 0,
-        message_macro_depth: 0,
-        consumed_literals: FastSet::default(),
-        saw_router_method: false,
-        local_types: FastMap::default(),
-        bound_names: FastSet::default(),
-    };
+    let mut extractor = Extractor::new(facts, dialect);
     for item in &file.items {
         extractor.visit_item(item);
     }
+    extractor.facts.parsed = true;
     extractor.facts.shrink_to_fit();
-    extractor.facts
+    Some(extractor.facts)
+}
+
+/// Parses a file as `syn::parse_file` does and visits each top-level item as soon as it is
+/// parsed, then drops it: the visit reads an item's syntax tree while it is still in the
+/// processor's caches, where visiting the whole file's tree after parsing it found most of it
+/// evicted. The outcome is the same: the same items in the same order, and any syntax error
+/// is the one `syn::parse_file` reports.
+fn parse_and_visit(text: &str, extractor: &mut Extractor) -> syn::Result<()> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.starts_with("#!") {
+        // A shebang line (or an inner attribute spelled `#![...]`): rare enough to leave to
+        // syn's own rules for telling the two apart.
+        let file = syn::parse_file(text)?;
+        for item in &file.items {
+            extractor.visit_item(item);
+        }
+        return Ok(());
+    }
+    syn::parse::Parser::parse_str(
+        |input: syn::parse::ParseStream<'_>| {
+            input.call(Attribute::parse_inner)?;
+            while !input.is_empty() {
+                let item: syn::Item = input.parse()?;
+                extractor.visit_item(&item);
+            }
+            Ok(())
+        },
+        text,
+    )
 }

@@ -5,7 +5,9 @@
 
 use proptest::prelude::*;
 
-use crate::extract::{bracket_depth, count_lines_and_openings, extract_file, nesting_beyond};
+use crate::extract::{
+    bracket_depth, count_lines_and_openings, extract_file, extract_parsed_file, nesting_beyond,
+};
 use crate::facts::RawRouteFragment;
 use crate::model::SqlDialect;
 use crate::sql::{analyze, analyze_whole, is_whole_sql, split_statements};
@@ -103,6 +105,25 @@ proptest! {
     #[test]
     fn rust_extraction_never_panics_on_router_soup(text in router_soup()) {
         let _ = extract_file(&text, SqlDialect::Sqlite, 2_000);
+    }
+
+    #[test]
+    fn items_visited_while_parsing_give_the_whole_file_facts(
+        text in router_soup(),
+        start in prop_oneof![Just(""), Just("\u{feff}"), Just("#!/usr/bin/env run\n"), Just("#![allow(dead_code)]\n")],
+        tail in prop_oneof![Just(""), Just("\nfn broken( {"), Just("\nstruct S;\nfn g() { sqlx::query!(\"SELECT 1\"); }")],
+    ) {
+        let source = format!("{start}{text}{tail}");
+        let facts = extract_file(&source, SqlDialect::Sqlite, 2_000);
+        match extract_parsed_file(&source, SqlDialect::Sqlite) {
+            Some(whole) => prop_assert_eq!(format!("{facts:?}"), format!("{whole:?}")),
+            None => {
+                prop_assert!(!facts.parsed);
+                prop_assert!(facts.items.is_empty());
+                let error = syn::parse_file(&source).err().map(|error| format!("Rust syntax error: {error}"));
+                prop_assert_eq!(facts.problems.last().map(|(_, message)| message.clone()), error);
+            }
+        }
     }
 
     #[test]
