@@ -6,6 +6,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The allocator of the `strangler` binary, so that what this measures is what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(config) = args.next().map(PathBuf::from) else {
