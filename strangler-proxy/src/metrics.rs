@@ -377,7 +377,7 @@ pub(crate) fn render_prometheus(
         );
     }
     let global = &registry.global;
-    out.push_str("# HELP strangler_rejected_requests_total Requests refused before routing (absolute-form target, CONNECT, malformed path).\n");
+    out.push_str("# HELP strangler_rejected_requests_total Requests refused before routing: absolute-form target, CONNECT, malformed path, malformed head (400), head over the limit (431).\n");
     out.push_str("# TYPE strangler_rejected_requests_total counter\n");
     let _ = writeln!(
         out,

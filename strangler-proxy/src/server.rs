@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -120,6 +121,7 @@ impl Proxy {
             move |request, peer: &ClientPeer| {
                 crate::forward::handle(proxy_shared.clone(), request, peer.clone())
             },
+            Some(shared.clone()),
         ));
         let admin_shared = shared.clone();
         let admin_task = tokio::spawn(serve(
@@ -128,6 +130,7 @@ impl Proxy {
             Duration::from_secs(2),
             (64 * 1024, Duration::from_secs(10)),
             move |request, _peer: &ClientPeer| crate::admin::handle(admin_shared.clone(), request),
+            None,
         ));
         shared.log.event(
             "started",
@@ -246,12 +249,15 @@ impl Drop for RunningProxy {
 }
 
 /// Accepts connections until told to stop, then drains; returns whether draining finished in time.
+/// With `counted`, a request hyper refuses itself before the handler sees it (a malformed head:
+/// 400; a head over the limit: 431) counts in that proxy's `rejected` metric.
 async fn serve<F, Fut>(
     listener: TcpListener,
     mut stopped: watch::Receiver<bool>,
     drain: Duration,
     (max_header_bytes, header_timeout): (usize, Duration),
     handler: F,
+    counted: Option<Arc<Shared>>,
 ) -> bool
 where
     F: Fn(Request<Incoming>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
@@ -282,8 +288,14 @@ where
                     let service = service_fn(move |request| handler(request, &peer));
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
+                    let counted = counted.clone();
                     tokio::spawn(async move {
-                        let _ = connection.await;
+                        if let Err(error) = connection.await
+                            && error.is_parse()
+                            && let Some(shared) = counted
+                        {
+                            shared.metrics.global.rejected.fetch_add(1, Relaxed);
+                        }
                     });
                 }
                 Err(error) => {

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use crate::support::{HEADER, TestClient, TestUpstream, fill, start_proxy};
+use crate::support::{HEADER, TestClient, TestUpstream, fill, start_proxy, wait_until};
 
 #[tokio::test]
 async fn an_unhealthy_instance_is_skipped_until_it_recovers() {
@@ -65,14 +65,4 @@ primary = "mono"
         to_one > 0 && to_two > 0,
         "the recovered instance got no traffic"
     );
-}
-
-async fn wait_until(condition: impl Fn() -> bool) {
-    for _ in 0..100 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("condition not reached within 2s");
 }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::Method;
 
 use crate::support::{
-    HEADER, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy,
+    HEADER, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy, wait_until,
 };
 
 fn config(mono: &TestUpstream, extra: &str) -> String {
@@ -51,7 +51,7 @@ async fn a_body_over_the_limit_gets_413_declared_or_streamed() {
 }
 
 #[tokio::test]
-async fn headers_over_the_limit_get_431() {
+async fn heads_over_the_limit_get_431_and_malformed_ones_400_both_counted() {
     let mono = TestUpstream::start("mono").await;
     let proxy = start_proxy(&config(&mono, "[limits]\nmax_header_bytes = 4096")).await;
     let big = "v".repeat(6000);
@@ -63,7 +63,18 @@ async fn headers_over_the_limit_get_431() {
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let garbled = raw_exchange(
+        proxy.listen_addr(),
+        b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(garbled.starts_with("HTTP/1.1 400"), "{garbled}");
     assert_eq!(mono.hits(), 0);
+    // Both refused by the HTTP layer before any routing, and both counted (once the
+    // connection's task has ended, just after the answer).
+    wait_until(|| proxy.status().rejected_requests == 2).await;
+    assert_eq!(proxy.status().rejected_requests, 2);
 }
 
 #[tokio::test]

@@ -320,3 +320,14 @@ pub async fn raw_exchange(addr: SocketAddr, request: &[u8], wait: Duration) -> S
     let _ = tokio::time::timeout(wait, stream.read_to_end(&mut received)).await;
     String::from_utf8_lossy(&received).into_owned()
 }
+
+/// Waits (polling, at most 2 s) until `condition` holds; panics if it never does.
+pub async fn wait_until(condition: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("condition not reached within 2s");
+}
