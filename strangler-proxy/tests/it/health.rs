@@ -1,7 +1,6 @@
 //! Load balancing over instances, skipping an instance that fails its health check.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
 use crate::support::{HEADER, TestClient, TestUpstream, fill, start_proxy, wait_until};
 
