@@ -34,7 +34,7 @@ use crate::ids::{
 };
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
-use crate::pool::{ExchangeError, PoolError};
+use crate::pool::{ExchangeError, PoolError, SendFailure};
 use crate::shadow::SHADOW_BODY_LIMIT;
 use crate::split::Side;
 use crate::state::Shared;
@@ -66,6 +66,9 @@ pub(crate) struct Attempt {
     pub endpoint: Option<Arc<str>>,
     /// This answer came from the primary after the candidate failed.
     pub fell_back: bool,
+    /// The request itself, when it never left the proxy (no connection could be made): it may
+    /// still be sent to another upstream, whatever its method and body.
+    pub unsent: Option<(http::request::Parts, LimitedBody)>,
 }
 
 impl Attempt {
@@ -232,10 +235,18 @@ pub(crate) async fn handle(
                 &shared, &table, &decision, first, copy, bytes, client, request_id,
             );
         }
-        match retry {
-            Some(copy) if first.failed() => {
-                // The candidate failed an idempotent, bodiless request: the primary answers.
-                // The failure still counts against the candidate's rollback rule.
+        // With fallback on, the primary answers what the candidate failed: any request that
+        // never reached the candidate (no connection: nothing was sent), and an idempotent,
+        // bodiless one that did. The failure still counts against the candidate's rule.
+        let falls_back =
+            decision.side == Side::Candidate && !decision.route.fallback_methods.is_empty();
+        let again = match (first.unsent.take(), retry) {
+            (Some(unsent), _) if falls_back => Some(unsent),
+            (_, Some(copy)) if first.failed() => Some((copy, LimitedBody::empty())),
+            _ => None,
+        };
+        match again {
+            Some((parts, body)) => {
                 watch_candidate(&shared, &decision, true, started.elapsed());
                 decision.route.metrics.count_fallback();
                 decision = Decision {
@@ -244,18 +255,13 @@ pub(crate) async fn handle(
                     route: decision.route.clone(),
                 };
                 let mut second = Box::pin(forward_to(
-                    &table,
-                    &decision,
-                    copy,
-                    LimitedBody::empty(),
-                    &peer,
-                    request_id,
+                    &table, &decision, parts, body, &peer, request_id,
                 ))
                 .await;
                 second.fell_back = true;
                 second
             }
-            _ => first,
+            None => first,
         }
     };
     let status = attempt.response.status();
@@ -367,7 +373,7 @@ pub(crate) async fn forward_to(
         let succeeded = match &outcome {
             Ok(Ok(response)) => !response.status().is_server_error(),
             // The client's oversized body says nothing about the upstream.
-            Ok(Err(error)) => body_was_too_large(error),
+            Ok(Err(failure)) => body_was_too_large(&failure.error),
             Err(_elapsed) => false,
         };
         endpoint.record_outcome(succeeded, outlier, &decision.upstream.name);
@@ -381,9 +387,10 @@ pub(crate) async fn forward_to(
                 failure: None,
                 endpoint: label,
                 fell_back: false,
+                unsent: None,
             }
         }
-        Ok(Err(error)) => {
+        Ok(Err(SendFailure { error, unsent_body })) => {
             let failure = if body_was_too_large(&error) {
                 ProxyFailure::BodyTooLarge
             } else if matches!(error, PoolError::Connect { .. }) {
@@ -392,7 +399,9 @@ pub(crate) async fn forward_to(
                 ProxyFailure::Upstream
             };
             tracing::debug!(%error, upstream = %decision.upstream.name, "upstream request failed");
-            local_failure(decision, failure, request_id, label)
+            let mut attempt = local_failure(decision, failure, request_id, label);
+            attempt.unsent = unsent_body.map(|body| (parts, body));
+            attempt
         }
         Err(_elapsed) => local_failure(decision, ProxyFailure::Timeout, request_id, label),
     }
@@ -440,6 +449,7 @@ fn local_failure(
         failure: Some(failure),
         endpoint,
         fell_back: false,
+        unsent: None,
     }
 }
 

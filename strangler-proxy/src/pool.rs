@@ -127,6 +127,26 @@ pub enum PoolError {
     Exchange(#[from] ExchangeError),
 }
 
+/// Why [`ConnectionPool::send`] brought no answer.
+#[derive(Debug)]
+pub(crate) struct SendFailure {
+    pub error: PoolError,
+    /// The body, untouched, when not a byte of the request left the proxy (no connection could
+    /// be made before anything was written): the request may then go elsewhere, whatever its
+    /// method.
+    pub unsent_body: Option<LimitedBody>,
+}
+
+impl From<PoolError> for SendFailure {
+    /// A failure after the request was, or may have been, written.
+    fn from(error: PoolError) -> Self {
+        SendFailure {
+            error,
+            unsent_body: None,
+        }
+    }
+}
+
 /// What went wrong in an exchange on an open connection.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -190,7 +210,7 @@ impl ConnectionPool {
         parts: &http::request::Parts,
         body: LimitedBody,
         replacements: &h1::Replacements<'_>,
-    ) -> Result<Response<PooledBody>, PoolError> {
+    ) -> Result<Response<PooledBody>, SendFailure> {
         let framing = request_framing(&parts.method, &body);
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let encode = |buf: &mut Vec<u8>| {
@@ -207,15 +227,32 @@ impl ConnectionPool {
         };
         // A body held in memory (or none) can be written again; a streamed one cannot.
         let Some(held) = body.replayable() else {
-            let mut connection = self.checkout(authority, connect_timeout).await?.0;
+            let mut connection = match self.checkout(authority, connect_timeout).await {
+                Ok((connection, _)) => connection,
+                Err(error) => {
+                    return Err(SendFailure {
+                        error,
+                        unsent_body: Some(body),
+                    });
+                }
+            };
             encode(&mut connection.write.buf);
-            return self
+            return Ok(self
                 .exchange_streamed(connection, body, framing, &parts.method)
-                .await;
+                .await?);
         };
         let mut retried = false;
         loop {
-            let (mut connection, fresh) = self.checkout(authority, connect_timeout).await?;
+            let (mut connection, fresh) = match self.checkout(authority, connect_timeout).await {
+                Ok(checked_out) => checked_out,
+                // After a retry, the first try may have reached the instance.
+                Err(error) => {
+                    return Err(SendFailure {
+                        error,
+                        unsent_body: (!retried).then_some(body),
+                    });
+                }
+            };
             encode(&mut connection.write.buf);
             match exchange_held(&mut connection, &held, framing, &parts.method).await {
                 Ok((head, complete)) => {
@@ -237,7 +274,7 @@ impl ConnectionPool {
                 {
                     retried = true;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(PoolError::from(error).into()),
             }
         }
     }

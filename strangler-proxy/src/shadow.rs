@@ -283,6 +283,7 @@ pub(crate) fn start_mirror(
         failure,
         endpoint,
         fell_back,
+        unsent,
     } = attempt;
     let (head, body_out) = response.into_parts();
     let ProxyBody::Upstream(pooled) = body_out else {
@@ -291,6 +292,7 @@ pub(crate) fn start_mirror(
             failure,
             endpoint,
             fell_back,
+            unsent,
         };
     };
     let (done, primary_body) = tokio::sync::oneshot::channel();
@@ -322,5 +324,6 @@ pub(crate) fn start_mirror(
         failure,
         endpoint,
         fell_back,
+        unsent,
     }
 }

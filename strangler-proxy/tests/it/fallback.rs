@@ -1,9 +1,17 @@
-//! Fallback: an idempotent request the candidate fails is answered by the primary.
+//! Fallback: the primary answers a request the candidate failed, when that is safe: any request
+//! that never reached the candidate, an idempotent one that did.
 
 use bytes::Bytes;
 use http::Method;
 
-use crate::support::{HEADER, TestClient, TestUpstream, dead_address, fill, start_proxy};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use crate::support::{
+    HEADER, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy,
+};
 
 fn config(candidate: &str, fallback: &str) -> String {
     format!(
@@ -29,28 +37,73 @@ async fn a_dead_candidate_costs_no_failed_get() {
         assert_eq!(reply.status, 200);
         assert_eq!(reply.upstream(), "mono");
     }
-    // A write is not retried: it may have reached the candidate.
+    // Not even a write reached a candidate nobody could connect to: it goes to the primary too.
     let post = client
         .send(Method::POST, &url, &[], Bytes::new())
         .await
         .expect("reply");
-    assert_eq!(post.status, 502);
+    assert_eq!(
+        (post.status.as_u16(), post.upstream()),
+        (200, "mono".to_owned())
+    );
     let route = &proxy.status().routes[0];
     assert!(route.fallback);
-    assert_eq!(route.fallbacks, 5);
+    assert_eq!(route.fallbacks, 6);
     assert_eq!(
-        route.primary_side.requests, 5,
+        route.primary_side.requests, 6,
         "fallback answers count on the primary side"
     );
-    assert_eq!(
-        route.candidate_side.requests, 1,
-        "only the POST counts on the candidate side"
-    );
+    assert_eq!(route.candidate_side.requests, 0);
     let metrics = proxy.metrics_text();
     assert!(
-        metrics.contains("strangler_fallbacks_total{route=\"reviews\"} 5"),
+        metrics.contains("strangler_fallbacks_total{route=\"reviews\"} 6"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_request_that_never_reached_the_candidate_goes_to_the_primary_with_its_body() {
+    let mono = TestUpstream::start("mono").await;
+    let dead = dead_address().await;
+    let toml = fill(
+        &format!(
+            "{HEADER}[upstreams.mono]\nendpoints = [\"{{mono}}\"]\n[upstreams.svc]\nendpoints = [\"http://{dead}\"]\n\
+             [[routes]]\nname = \"echo\"\nmatch = {{ prefix = \"/echo\" }}\nprimary = \"mono\"\n\
+             candidate = \"svc\"\nweight = 100\nfallback = true\n[default]\nprimary = \"mono\"\n"
+        ),
+        &[&mono],
+    );
+    let proxy = start_proxy(&toml).await;
+    // A body held whole (sent with its length) ...
+    let held = TestClient::new()
+        .send(
+            Method::POST,
+            &format!("http://{}/echo", proxy.listen_addr()),
+            &[],
+            Bytes::from_static(b"a new booking"),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(held.status, 200);
+    assert_eq!(held.headers["x-upstream"], "mono");
+    assert_eq!(&held.body[..], b"a new booking");
+    // ... and one streamed in chunks, not read before the candidate was tried.
+    let streamed = raw_exchange(
+        proxy.listen_addr(),
+        b"PATCH /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(streamed.starts_with("HTTP/1.1 200"), "{streamed}");
+    assert!(streamed.contains("x-upstream: mono"), "{streamed}");
+    // Echoed back in chunks of the upstream's choosing.
+    let echoed = streamed.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(
+        echoed.contains("hello") && echoed.contains(" world"),
+        "{streamed}"
+    );
+    let route = &proxy.status().routes[0];
+    assert_eq!((route.fallbacks, route.primary_side.requests), (2, 2));
 }
 
 #[tokio::test]
@@ -121,4 +174,46 @@ fn fallback_without_a_candidate_is_refused() {
             .contains("s.toml:8:12: fallback needs a candidate"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_write_that_reached_the_candidate_is_not_sent_again() {
+    let mono = TestUpstream::start("mono").await;
+    // A candidate that takes the request and hangs up without an answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let received = Arc::new(AtomicUsize::new(0));
+    let counted = received.clone();
+    let hangs_up = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            if tokio::io::AsyncReadExt::read(&mut stream, &mut buf)
+                .await
+                .is_ok_and(|n| n > 0)
+            {
+                counted.fetch_add(1, Relaxed);
+            }
+        }
+    });
+    let toml = fill(
+        &config(&format!("http://{address}"), "fallback = true"),
+        &[&mono],
+    );
+    let proxy = start_proxy(&toml).await;
+    let post = TestClient::new()
+        .send(
+            Method::POST,
+            &format!("http://{}/api/reviews/1", proxy.listen_addr()),
+            &[],
+            Bytes::from_static(b"pay once"),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(post.status, 502);
+    assert_eq!(received.load(Relaxed), 1, "sent to the candidate once");
+    assert_eq!(mono.hits(), 0, "and never to the primary");
+    assert_eq!(proxy.status().routes[0].fallbacks, 0);
+    hangs_up.abort();
 }
