@@ -68,7 +68,8 @@ pub(crate) struct Attempt {
     pub fell_back: bool,
     /// The request itself, when it never left the proxy (no connection could be made): it may
     /// still be sent to another upstream, whatever its method and body.
-    pub unsent: Option<(http::request::Parts, LimitedBody)>,
+    /// (Boxed: rare, and the attempt is moved several times per request.)
+    pub unsent: Option<Box<(http::request::Parts, LimitedBody)>>,
 }
 
 impl Attempt {
@@ -241,7 +242,7 @@ pub(crate) async fn handle(
         let falls_back =
             decision.side == Side::Candidate && !decision.route.fallback_methods.is_empty();
         let again = match (first.unsent.take(), retry) {
-            (Some(unsent), _) if falls_back => Some(unsent),
+            (Some(unsent), _) if falls_back => Some(*unsent),
             (_, Some(copy)) if first.failed() => Some((copy, LimitedBody::empty())),
             _ => None,
         };
@@ -400,7 +401,7 @@ pub(crate) async fn forward_to(
             };
             tracing::debug!(%error, upstream = %decision.upstream.name, "upstream request failed");
             let mut attempt = local_failure(decision, failure, request_id, label);
-            attempt.unsent = unsent_body.map(|body| (parts, body));
+            attempt.unsent = unsent_body.map(|body| Box::new((parts, body)));
             attempt
         }
         Err(_elapsed) => local_failure(decision, ProxyFailure::Timeout, request_id, label),
