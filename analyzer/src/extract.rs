@@ -1299,11 +1299,7 @@ pub(crate) fn extract_file(text: &str, dialect: SqlDialect, max_nesting: usize) 
 fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> FileFacts {
     let (lines, opening) = count_lines_and_openings(text);
     let lines = u32::try_from(lines).unwrap_or(u32::MAX);
-    let mut facts = FileFacts {
-        lines,
-        modules: vec![RawModule::default()],
-        ..FileFacts::default()
-    };
+    let mut facts = FileFacts::empty(lines);
     // The count of opening brackets bounds their nesting; only a file with more of them than
     // the limit needs a closer look.
     let depth = if opening > max_nesting {
@@ -1323,11 +1319,7 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         // A file that does not parse yields its syntax error and nothing else, however many
         // of its items were visited before the error.
         let line = line_of(error.span());
-        let mut facts = FileFacts {
-            lines,
-            modules: vec![RawModule::default()],
-            ..FileFacts::default()
-        };
+        let mut facts = FileFacts::empty(lines);
         facts.problems.push((
             Some(line).filter(|l| *l > 0),
             format!("Rust syntax error: {error}"),
@@ -1364,11 +1356,7 @@ impl Extractor {
 pub(crate) fn extract_parsed_file(text: &str, dialect: SqlDialect) -> Option<FileFacts> {
     let file = syn::parse_file(text).ok()?;
     let (lines, _) = count_lines_and_openings(text);
-    let facts = FileFacts {
-        lines: u32::try_from(lines).unwrap_or(u32::MAX),
-        modules: vec![RawModule::default()],
-        ..FileFacts::default()
-    };
+    let facts = FileFacts::empty(u32::try_from(lines).unwrap_or(u32::MAX));
     let mut extractor = Extractor::new(facts, dialect);
     for item in &file.items {
         extractor.visit_item(item);

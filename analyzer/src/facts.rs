@@ -361,6 +361,15 @@ pub(crate) struct FileFacts {
 }
 
 impl FileFacts {
+    /// The facts of a file of `lines` lines before anything in it is found: its root module only.
+    pub(crate) fn empty(lines: u32) -> Self {
+        FileFacts {
+            lines,
+            modules: vec![RawModule::default()],
+            ..FileFacts::default()
+        }
+    }
+
     /// Gives back the spare capacity of the vectors that grew while the file was visited: the
     /// facts of every file are held until the whole tree is parsed.
     pub(crate) fn shrink_to_fit(&mut self) {
