@@ -97,28 +97,23 @@ impl Deadlines {
     pub fn sleep(self: &Arc<Self>, duration: Duration) -> Sleep {
         self.sleep_until(Instant::now() + duration)
     }
-
-    /// Runs `future` with a time limit.
-    pub async fn timeout<F: Future>(
-        self: &Arc<Self>,
-        duration: Duration,
-        future: F,
-    ) -> Result<F::Output, Elapsed> {
-        let mut future = std::pin::pin!(future);
-        let mut sleep = self.sleep(duration);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(Ok(output));
-            }
-            Pin::new(&mut sleep).poll(cx).map(|()| Err(Elapsed))
-        })
-        .await
-    }
 }
 
-/// A time limit passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed;
+/// Runs `future` until it completes (`Some`) or `sleep`, when there is one, ends (`None`).
+/// The sleep is the caller's, so one deadline can bound several futures in turn.
+pub(crate) async fn before<F: Future>(sleep: &mut Option<Sleep>, future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match sleep {
+            Some(sleep) => Pin::new(sleep).poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
 
 /// Completes once its deadline has passed (see [`Deadlines`]).
 #[derive(Debug)]
@@ -258,12 +253,16 @@ mod tests {
             waited < Duration::from_secs(2),
             "fired far too late: {waited:?}"
         );
-        let fast = deadlines.timeout(Duration::from_secs(5), async { 7 }).await;
-        assert_eq!(fast, Ok(7));
-        let slow = deadlines
-            .timeout(Duration::from_millis(30), std::future::pending::<()>())
-            .await;
-        assert_eq!(slow, Err(Elapsed));
+        let fast = before(&mut Some(deadlines.sleep(Duration::from_secs(5))), async {
+            7
+        })
+        .await;
+        assert_eq!(fast, Some(7));
+        let mut deadline = Some(deadlines.sleep(Duration::from_millis(30)));
+        let slow = before(&mut deadline, std::future::pending::<()>()).await;
+        assert_eq!(slow, None);
+        let unbounded = before(&mut None, async { 8 }).await;
+        assert_eq!(unbounded, Some(8));
         ticker.abort();
     }
 
@@ -272,8 +271,10 @@ mod tests {
         let deadlines = Deadlines::new();
         let ticker = tokio::spawn(deadlines.clone().run());
         for _ in 0..100 {
-            let pending = deadlines.timeout(Duration::from_secs(60), std::future::pending::<()>());
+            let mut deadline = Some(deadlines.sleep(Duration::from_secs(60)));
+            let pending = before(&mut deadline, std::future::pending::<()>());
             let _ = tokio::time::timeout(Duration::from_millis(1), pending).await;
+            drop(deadline);
         }
         let slots = deadlines.slots.lock().expect("lock");
         assert_eq!(slots.armed.iter().flatten().count(), 0);

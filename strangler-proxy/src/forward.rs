@@ -34,7 +34,7 @@ use crate::ids::{
 };
 use crate::log::AccessRecord;
 use crate::metrics::ProxyFailure;
-use crate::pool::{ExchangeError, PoolError, SendFailure};
+use crate::pool::{AnswerDeadline, ExchangeError, PoolError, SendFailure};
 use crate::shadow::SHADOW_BODY_LIMIT;
 use crate::split::Side;
 use crate::state::Shared;
@@ -358,29 +358,32 @@ pub(crate) async fn forward_to(
         endpoint,
         &mut joined_forwarded_for,
     );
-    let exchange = endpoint.pool.send(
-        endpoint.address.authority.as_str(),
-        table.timeouts.connect,
-        &parts,
-        body,
-        &replacements,
-    );
-    let outcome = peer
-        .deadlines
-        .timeout(table.timeouts.request, exchange)
+    let answer = AnswerDeadline {
+        deadlines: &peer.deadlines,
+        within: table.timeouts.request,
+    };
+    let outcome = endpoint
+        .pool
+        .send(
+            endpoint.address.authority.as_str(),
+            table.timeouts.connect,
+            Some(answer),
+            &parts,
+            body,
+            &replacements,
+        )
         .await;
     let label = Some(endpoint.shared_label.clone());
     if let Some(outlier) = &decision.upstream.outlier {
         let succeeded = match &outcome {
-            Ok(Ok(response)) => !response.status().is_server_error(),
+            Ok(response) => !response.status().is_server_error(),
             // The client's oversized body says nothing about the upstream.
-            Ok(Err(failure)) => body_was_too_large(&failure.error),
-            Err(_elapsed) => false,
+            Err(failure) => body_was_too_large(&failure.error),
         };
         endpoint.record_outcome(succeeded, outlier, &decision.upstream.name);
     }
     match outcome {
-        Ok(Ok(response)) => {
+        Ok(response) => {
             // The pool's codec has left out the hop-by-hop headers already.
             let (parts, body) = response.into_parts();
             Attempt {
@@ -391,20 +394,21 @@ pub(crate) async fn forward_to(
                 unsent: None,
             }
         }
-        Ok(Err(SendFailure { error, unsent_body })) => {
+        Err(SendFailure { error, unsent_body }) => {
             let failure = if body_was_too_large(&error) {
                 ProxyFailure::BodyTooLarge
-            } else if matches!(error, PoolError::Connect { .. }) {
-                ProxyFailure::Connect
             } else {
-                ProxyFailure::Upstream
+                match error {
+                    PoolError::Connect { .. } => ProxyFailure::Connect,
+                    PoolError::Timeout(_) => ProxyFailure::Timeout,
+                    PoolError::Exchange(_) => ProxyFailure::Upstream,
+                }
             };
             tracing::debug!(%error, upstream = %decision.upstream.name, "upstream request failed");
             let mut attempt = local_failure(decision, failure, request_id, label);
             attempt.unsent = unsent_body.map(|body| Box::new((parts, body)));
             attempt
         }
-        Err(_elapsed) => local_failure(decision, ProxyFailure::Timeout, request_id, label),
     }
 }
 

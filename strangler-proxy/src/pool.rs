@@ -34,6 +34,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::task::JoinHandle;
 
 use crate::body::{LimitedBody, RequestBodyError};
+use crate::deadline::{Deadlines, before};
 use crate::h1::{
     self, ChunkError, ChunkedDecoder, Decoded, HeadError, LAST_CHUNK, RequestFraming,
     ResponseFraming,
@@ -125,6 +126,18 @@ pub enum PoolError {
     /// The exchange failed after the request was (possibly) sent: not safe to retry blindly.
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    /// The connection was open but no answer's head came in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// How long an exchange may wait for the answer's head once a connection is open: the request
+/// timeout, which does not count the time spent connecting (that has a timeout of its own, and a
+/// connection that never opened leaves the request unsent, free to go elsewhere).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AnswerDeadline<'a> {
+    pub deadlines: &'a Arc<Deadlines>,
+    pub within: Duration,
 }
 
 /// Why [`ConnectionPool::send`] brought no answer.
@@ -203,10 +216,13 @@ impl ConnectionPool {
     /// Sends one request to `authority`, in origin form whatever the form of `parts.uri`, its
     /// headers as [`h1::encode_request_head`] writes them, and returns the response with its
     /// body streaming from the connection, which returns to the pool when the body has been read.
+    /// `connect_timeout` bounds opening a connection; `answer`, when given, bounds the wait for
+    /// the answer's head from then on (shadow traffic bounds its whole exchange itself).
     pub(crate) async fn send(
         self: &Arc<Self>,
         authority: &str,
         connect_timeout: Duration,
+        answer: Option<AnswerDeadline<'_>>,
         parts: &http::request::Parts,
         body: LimitedBody,
         replacements: &h1::Replacements<'_>,
@@ -237,25 +253,30 @@ impl ConnectionPool {
                 }
             };
             encode(&mut connection.write.buf);
-            return Ok(self
-                .exchange_streamed(connection, body, framing, &parts.method)
-                .await?);
+            let mut deadline = answer.map(|limit| limit.deadlines.sleep(limit.within));
+            let exchange = self.exchange_streamed(connection, body, framing, &parts.method);
+            return match before(&mut deadline, exchange).await {
+                Some(outcome) => Ok(outcome?),
+                None => Err(timed_out(answer).into()),
+            };
         };
+        let (mut connection, mut fresh) = match self.checkout(authority, connect_timeout).await {
+            Ok(checked_out) => checked_out,
+            Err(error) => {
+                return Err(SendFailure {
+                    error,
+                    unsent_body: Some(body),
+                });
+            }
+        };
+        let mut deadline = answer.map(|limit| limit.deadlines.sleep(limit.within));
         let mut retried = false;
         loop {
-            let (mut connection, fresh) = match self.checkout(authority, connect_timeout).await {
-                Ok(checked_out) => checked_out,
-                // After a retry, the first try may have reached the instance.
-                Err(error) => {
-                    return Err(SendFailure {
-                        error,
-                        unsent_body: (!retried).then_some(body),
-                    });
-                }
-            };
             encode(&mut connection.write.buf);
-            match exchange_held(&mut connection, &held, framing, &parts.method).await {
-                Ok((head, complete)) => {
+            let exchange = exchange_held(&mut connection, &held, framing, &parts.method);
+            match before(&mut deadline, exchange).await {
+                None => return Err(timed_out(answer).into()),
+                Some(Ok((head, complete))) => {
                     let keep_alive = head.keep_alive && complete;
                     return Ok(self.response(
                         head,
@@ -265,16 +286,22 @@ impl ConnectionPool {
                     ));
                 }
                 // Not a byte of answer on a connection that had served before: it went stale
-                // in the instant after checkout. Sent once more when that is safe.
-                Err(error)
+                // in the instant after checkout. Sent once more when that is safe (and then,
+                // whatever happens, the first try may have reached the instance).
+                Some(Err(error))
                     if !fresh
                         && !retried
                         && is_idempotent(&parts.method)
                         && nothing_answered(&error) =>
                 {
                     retried = true;
+                    let checkout = self.checkout(authority, connect_timeout);
+                    (connection, fresh) = match before(&mut deadline, checkout).await {
+                        Some(checked_out) => checked_out?,
+                        None => return Err(timed_out(answer).into()),
+                    };
                 }
-                Err(error) => return Err(PoolError::from(error).into()),
+                Some(Err(error)) => return Err(PoolError::from(error).into()),
             }
         }
     }
@@ -410,6 +437,11 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 /// The connection ended (closed or reset) before a single byte of answer.
+/// The error of an answer that did not come within `answer`'s time.
+fn timed_out(answer: Option<AnswerDeadline<'_>>) -> PoolError {
+    PoolError::Timeout(answer.map_or(Duration::ZERO, |limit| limit.within))
+}
+
 fn nothing_answered(error: &ExchangeError) -> bool {
     match error {
         ExchangeError::Closed => true,

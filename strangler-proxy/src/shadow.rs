@@ -138,7 +138,14 @@ async fn observe(
         let authority = endpoint.address.authority.as_str();
         let response = endpoint
             .pool
-            .send(authority, connect_timeout, &parts, body, &replacements)
+            .send(
+                authority,
+                connect_timeout,
+                None,
+                &parts,
+                body,
+                &replacements,
+            )
             .await
             .ok()?;
         let (head, body) = response.into_parts();

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::support::{
     HEADER, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy,
+    unanswered_address,
 };
 
 fn config(candidate: &str, fallback: &str) -> String {
@@ -216,4 +217,76 @@ async fn a_write_that_reached_the_candidate_is_not_sent_again() {
     assert_eq!(mono.hits(), 0, "and never to the primary");
     assert_eq!(proxy.status().routes[0].fallbacks, 0);
     hangs_up.abort();
+}
+
+#[tokio::test]
+async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_a_short_request_timeout()
+ {
+    // The request timeout counts from the moment the connection is open: a connect that hangs
+    // ends at the connect timeout, with nothing sent, so the POST still goes to the primary
+    // (before, a request timeout shorter than the connect timeout answered 504 first).
+    let mono = TestUpstream::start("mono").await;
+    let (hanging, _held) = unanswered_address().await;
+    let toml = fill(
+        &config(
+            &format!("http://{hanging}"),
+            "fallback = true\n[timeouts]\nconnect = \"300ms\"\nrequest = \"100ms\"",
+        ),
+        &[&mono],
+    );
+    let proxy = start_proxy(&toml).await;
+    let url = format!("http://{}/api/reviews/1", proxy.listen_addr());
+    let post = TestClient::new()
+        .send(
+            Method::POST,
+            &url,
+            &[],
+            Bytes::from_static(b"{\"stars\": 5}"),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(
+        (post.status.as_u16(), post.upstream()),
+        (200, "mono".to_owned())
+    );
+    assert_eq!(mono.hits(), 1);
+    let route = &proxy.status().routes[0];
+    assert_eq!((route.fallbacks, route.candidate_side.requests), (1, 0));
+    // The same timeouts against a candidate that accepts and then never answers: the request
+    // timeout does fire (504), and the POST, which reached it, is not sent again.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    let _accepting = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let toml = fill(
+        &config(
+            &format!("http://{silent_addr}"),
+            "fallback = true\n[timeouts]\nconnect = \"300ms\"\nrequest = \"100ms\"",
+        ),
+        &[&mono],
+    );
+    let proxy = start_proxy(&toml).await;
+    let url = format!("http://{}/api/reviews/1", proxy.listen_addr());
+    let post = TestClient::new()
+        .send(
+            Method::POST,
+            &url,
+            &[],
+            Bytes::from_static(b"{\"stars\": 5}"),
+        )
+        .await
+        .expect("reply");
+    assert_eq!(post.status.as_u16(), 504);
+    assert_eq!(post.json()["error"], "gateway_timeout");
+    assert_eq!(
+        mono.hits(),
+        1,
+        "a POST that reached the candidate is not resent"
+    );
 }

@@ -196,6 +196,28 @@ pub async fn dead_address() -> SocketAddr {
     listener.local_addr().expect("addr")
 }
 
+/// An address where a connection never opens, held as long as the returned value lives: a
+/// listener with a backlog of 0 whose queue is filled by connections it never accepts, so the
+/// kernel drops further SYNs and a client's connect hangs (it retries for seconds). Checked:
+/// panics if a connect there still completes.
+pub async fn unanswered_address() -> (SocketAddr, impl Sized) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(300), connect).await {
+            Ok(stream) => queued.push(stream.expect("a queued connection")),
+            Err(_hangs) => return (addr, (listener, queued)),
+        }
+    }
+    panic!("connections to {addr} keep opening: the accept queue never fills here");
+}
+
 /// Replaces `{name}` placeholders with upstream URLs.
 pub fn fill(template: &str, upstreams: &[&TestUpstream]) -> String {
     let mut text = template.to_owned();
