@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Move a live monolith to services with the strangler-fig pattern.
 #[derive(Debug, Parser)]
@@ -22,6 +22,30 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Combinations of arguments clap's attributes cannot express, refused as usage errors.
+    pub fn check(&self) -> Result<(), clap::Error> {
+        if let Command::Analyze(args) = &self.command
+            && args.detail.is_some()
+            && !matches!(
+                args.format,
+                Some(AnalyzeFormat::Dot | AnalyzeFormat::Mermaid)
+            )
+        {
+            let mut command = Cli::command();
+            command.build();
+            let analyze = command
+                .find_subcommand_mut("analyze")
+                .expect("analyze is a subcommand");
+            return Err(analyze.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--detail only applies to --format dot and --format mermaid",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The seven jobs of the binary.
@@ -131,9 +155,9 @@ pub struct AnalyzeArgs {
     #[arg(long, short)]
     pub out: Option<PathBuf>,
 
-    /// For dot and mermaid: the context map (`contexts`) or every file (`units`).
-    #[arg(long, value_enum, default_value_t = DetailArg::Contexts)]
-    pub detail: DetailArg,
+    /// For dot and mermaid: the context map (`contexts`, the default) or every file (`units`).
+    #[arg(long, value_enum)]
+    pub detail: Option<DetailArg>,
 
     /// How contexts are proposed.
     #[command(flatten)]
@@ -209,7 +233,7 @@ fn parse_resolution(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value.is_finite() && value > 0.0 && value <= 100.0 => Ok(value),
         _ => Err(format!(
-            "`{text}` is not a resolution between 0 and 100 (1 is the default)"
+            "`{text}` is not a resolution: it must be a number above 0 and at most 100 (1 is the default)"
         )),
     }
 }

@@ -209,6 +209,24 @@ fn analyze_pins_and_knobs_are_checked() {
     assert!(stderr(&bad).contains("FILE=CONTEXT"), "{}", stderr(&bad));
     let bad = strangler(&["analyze", &fixture("axum_layered"), "--resolution", "-1"]);
     assert_eq!(bad.status.code(), Some(2));
+    let zero = strangler(&["analyze", &fixture("axum_layered"), "--resolution", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(stderr(&zero).contains("above 0"), "{}", stderr(&zero));
+    // --detail changes the graph outputs only; anywhere else it would be silently ignored.
+    let ignored = strangler(&[
+        "analyze",
+        &fixture("axum_layered"),
+        "--format",
+        "md",
+        "--detail",
+        "units",
+    ]);
+    assert_eq!(ignored.status.code(), Some(2));
+    assert!(
+        stderr(&ignored).contains("--detail"),
+        "{}",
+        stderr(&ignored)
+    );
     let missing = strangler(&[
         "analyze",
         &fixture("axum_layered"),
@@ -376,6 +394,25 @@ fn analyze_renders_every_format() {
             stdout(&output)
         );
     }
+    // `--detail units` draws every file; the context map names none.
+    let dot = |detail: &str| {
+        let output = strangler(&[
+            "analyze",
+            &fixture("axum_layered"),
+            "--format",
+            "dot",
+            "--detail",
+            detail,
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(dot("units").contains("reviews.rs"), "{}", dot("units"));
+    assert!(
+        !dot("contexts").contains("reviews.rs"),
+        "{}",
+        dot("contexts")
+    );
 }
 
 fn sample() -> String {

@@ -228,8 +228,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
     }
     let options = RenderOptions {
         detail: match args.detail {
-            DetailArg::Contexts => Detail::Contexts,
-            DetailArg::Units => Detail::Units,
+            None | Some(DetailArg::Contexts) => Detail::Contexts,
+            Some(DetailArg::Units) => Detail::Units,
         },
     };
     let text = report::render(&analysis, format, &options);
