@@ -1366,6 +1366,50 @@ pub(crate) fn extract_parsed_file(text: &str, dialect: SqlDialect) -> Option<Fil
     Some(extractor.facts)
 }
 
+/// Whether the next item is a `#[cfg(test)]` (or `#[test]`) module with its body inline: the
+/// common home of unit tests, often a large share of a file. The token shape is checked first,
+/// without allocating, so that items with ordinary attributes (doc comments are attributes too)
+/// are not parsed twice.
+fn is_test_module(input: syn::parse::ParseStream<'_>) -> bool {
+    inline_module_end(input.cursor()).is_some()
+        && input
+            .fork()
+            .call(Attribute::parse_outer)
+            .is_ok_and(|attrs| is_test_only(&attrs))
+}
+
+/// Where an item of the shape `#[..]* [pub[(..)]] mod name { .. }` ends, if it has that shape
+/// and at least one attribute.
+fn inline_module_end(cursor: syn::buffer::Cursor<'_>) -> Option<syn::buffer::Cursor<'_>> {
+    use proc_macro2::Delimiter;
+    let mut cursor = cursor;
+    let mut attributes = 0;
+    while let Some((punct, next)) = cursor.punct()
+        && punct.as_char() == '#'
+        && let Some((_, _, after)) = next.group(Delimiter::Bracket)
+    {
+        attributes += 1;
+        cursor = after;
+    }
+    if attributes == 0 {
+        return None;
+    }
+    if let Some((ident, next)) = cursor.ident()
+        && ident == "pub"
+    {
+        cursor = next
+            .group(Delimiter::Parenthesis)
+            .map_or(next, |(_, _, after)| after);
+    }
+    let (keyword, next) = cursor.ident()?;
+    if keyword != "mod" {
+        return None;
+    }
+    let (_name, next) = next.ident()?;
+    let (_, _, end) = next.group(Delimiter::Brace)?;
+    Some(end)
+}
+
 /// Parses a file as `syn::parse_file` does and visits each top-level item as soon as it is
 /// parsed, then drops it: the visit reads an item's syntax tree while it is still in the
 /// processor's caches, where visiting the whole file's tree after parsing it found most of it
@@ -1386,6 +1430,15 @@ fn parse_and_visit(text: &str, extractor: &mut Extractor) -> syn::Result<()> {
         |input: syn::parse::ParseStream<'_>| {
             input.call(Attribute::parse_inner)?;
             while !input.is_empty() {
+                if is_test_module(input) {
+                    // Never part of the model (see `visit_item_mod`): stepped over unparsed.
+                    input.step(|cursor| {
+                        inline_module_end(*cursor)
+                            .map(|end| ((), end))
+                            .ok_or_else(|| cursor.error("expected a module"))
+                    })?;
+                    continue;
+                }
                 let item: syn::Item = input.parse()?;
                 extractor.visit_item(&item);
             }

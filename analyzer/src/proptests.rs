@@ -111,7 +111,13 @@ proptest! {
     fn items_visited_while_parsing_give_the_whole_file_facts(
         text in router_soup(),
         start in prop_oneof![Just(""), Just("\u{feff}"), Just("#!/usr/bin/env run\n"), Just("#![allow(dead_code)]\n")],
-        tail in prop_oneof![Just(""), Just("\nfn broken( {"), Just("\nstruct S;\nfn g() { sqlx::query!(\"SELECT 1\"); }")],
+        tail in prop_oneof![
+            Just(""),
+            Just("\nfn broken( {"),
+            Just("\nstruct S;\nfn g() { sqlx::query!(\"SELECT 1\"); }"),
+            Just("\n/// Tests.\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() { sqlx::query!(\"SELECT 1\"); }\n}\nfn h() {}"),
+            Just("\n#[cfg(all(test, unix))]\npub mod unix_tests {}\n#[allow(dead_code)]\nmod kept { fn k() {} }"),
+        ],
     ) {
         let source = format!("{start}{text}{tail}");
         let facts = extract_file(&source, SqlDialect::Sqlite, 2_000);

@@ -80,6 +80,46 @@ fn a_file_syn_cannot_parse_is_a_diagnostic_with_its_line() {
 }
 
 #[test]
+fn test_modules_are_stepped_over_so_a_syntax_error_in_one_costs_nothing() {
+    // A unit-test module is never part of the model; its body is not parsed at all, so code
+    // there that syn would reject (say, newer syntax) does not cost the file its facts.
+    let dir = tree_with(&[
+        (
+            "src/lib.rs",
+            b"mod good;
+mod tested;
+",
+        ),
+        (
+            "src/tested.rs",
+            b"pub fn clear(c: &rusqlite::Connection) { c.execute(\"DELETE FROM seats\", []); }\n\n\
+              #[cfg(test)]\npub(crate) mod tests {\n    fn t() { let = ; }\n}\n\n\
+              pub fn after() { clear_all(); }\n\n\
+              #[cfg(not(test))]\nmod live {\n    pub fn kept() {}\n}\n",
+        ),
+    ]);
+    let model = build(dir.path());
+    assert!(
+        model.files["src/tested.rs"].parsed,
+        "{:#?}",
+        model.diagnostics
+    );
+    assert!(
+        model.diagnostics.iter().all(|d| d.file != "src/tested.rs"),
+        "{:#?}",
+        model.diagnostics
+    );
+    let mut names: Vec<&str> = model
+        .items
+        .values()
+        .filter(|item| item.file == "src/tested.rs")
+        .map(|item| item.name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["after", "clear", "kept"]);
+}
+
+#[test]
 fn deep_nesting_is_refused_or_parsed_but_never_overflows_the_stack() {
     let brackets = format!(
         "fn f() {{ let x = {}1{}; }}\n",
