@@ -172,7 +172,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum)]
     pub dialect: Option<DialectArg>,
 
-    /// Also analyze tests, examples, benches and build scripts.
+    /// Also analyze the files of test, example and bench targets and build scripts
+    /// (`#[cfg(test)]` code inside the crates is left out either way).
     #[arg(long)]
     pub include_tests: bool,
 

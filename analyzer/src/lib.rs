@@ -43,7 +43,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct ModelOptions {
     /// SQL dialect; `None` detects it from the crates' database drivers.
     pub dialect: Option<SqlDialect>,
-    /// Also analyze `tests/`, `examples/`, `benches/` and build scripts.
+    /// Also analyze `tests/`, `examples/`, `benches/` and build scripts. (`#[cfg(test)]` code
+    /// inside the crates never enters the model.)
     pub include_tests: bool,
     /// Worker threads for parsing; 0 lets rayon choose (one per core).
     pub threads: usize,
