@@ -6,6 +6,8 @@
 #   TREE=~/.cargo/registry/src bench/analyzer.sh   # a real tree instead
 #   ROUNDS=3 bench/analyzer.sh            # repeat each measurement (the machine may be busy)
 #   CALLGRIND=1 LINES=60000 bench/analyzer.sh      # instruction counts instead of wall time
+#   PIN=1 ROUNDS=11 bench/analyzer.sh      # the one-thread runs (bare parse and model) pinned to
+#                                          # CPU 1 with taskset; the two-thread run is not pinned
 # Prints, per run, lines/s (from the driver), wall, user and system time and peak RSS (from
 # /usr/bin/time), then each round's ratios to its bare parse and their medians.
 # With CALLGRIND=1 it prints instructions counted by valgrind's callgrind, which do not depend on
@@ -19,6 +21,9 @@ LINES=${LINES:-500000}
 ROUNDS=${ROUNDS:-1}
 TREE=${TREE:-}
 CALLGRIND=${CALLGRIND:-}
+PIN=${PIN:-}
+ONE_CPU=()
+[ -n "$PIN" ] && ONE_CPU=(taskset -c "$PIN")
 
 cargo build --release -q -p analyzer --example model_bench
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/model_bench
@@ -81,8 +86,8 @@ for round in $(seq "$ROUNDS"); do
   for i in 0 1 2; do
     run=${RUNS[(i + round) % 3]}
     case $run in
-      parse) measure "$BIN" parse "$TREE" ;;
-      one) measure "$BIN" model "$TREE" 1 ;;
+      parse) measure "${ONE_CPU[@]}" "$BIN" parse "$TREE" ;;
+      one) measure "${ONE_CPU[@]}" "$BIN" model "$TREE" 1 ;;
       two) measure "$BIN" model "$TREE" 2 ;;
     esac
     WALL[$run]=$(cat "$WORK/wall")
