@@ -436,12 +436,12 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// The connection ended (closed or reset) before a single byte of answer.
 /// The error of an answer that did not come within `answer`'s time.
 fn timed_out(answer: Option<AnswerDeadline<'_>>) -> PoolError {
     PoolError::Timeout(answer.map_or(Duration::ZERO, |limit| limit.within))
 }
 
+/// The connection ended (closed or reset) before a single byte of answer.
 fn nothing_answered(error: &ExchangeError) -> bool {
     match error {
         ExchangeError::Closed => true,

@@ -249,9 +249,15 @@ async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_
         (post.status.as_u16(), post.upstream()),
         (200, "mono".to_owned())
     );
-    assert_eq!(mono.hits(), 1);
+    // A bodiless GET (the path where the request is held and could be sent again) likewise.
+    let get = TestClient::new().get(&url, &[]).await;
+    assert_eq!(
+        (get.status.as_u16(), get.upstream()),
+        (200, "mono".to_owned())
+    );
+    assert_eq!(mono.hits(), 2);
     let route = &proxy.status().routes[0];
-    assert_eq!((route.fallbacks, route.candidate_side.requests), (1, 0));
+    assert_eq!((route.fallbacks, route.candidate_side.requests), (2, 0));
     // The same timeouts against a candidate that accepts and then never answers: the request
     // timeout does fire (504), and the POST, which reached it, is not sent again.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -286,7 +292,9 @@ async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_
     assert_eq!(post.json()["error"], "gateway_timeout");
     assert_eq!(
         mono.hits(),
-        1,
+        2,
         "a POST that reached the candidate is not resent"
     );
+    let route = &proxy.status().routes[0];
+    assert_eq!((route.fallbacks, route.candidate_side.requests), (0, 1));
 }

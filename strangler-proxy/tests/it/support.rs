@@ -212,7 +212,10 @@ pub async fn unanswered_address() -> (SocketAddr, impl Sized) {
         let connect = tokio::net::TcpStream::connect(addr);
         match tokio::time::timeout(Duration::from_millis(300), connect).await {
             Ok(stream) => queued.push(stream.expect("a queued connection")),
-            Err(_hangs) => return (addr, (listener, queued)),
+            // The queue holds at least one connection before it is full: a first connect
+            // that is merely slow says nothing.
+            Err(_hangs) if !queued.is_empty() => return (addr, (listener, queued)),
+            Err(_slow) => {}
         }
     }
     panic!("connections to {addr} keep opening: the accept queue never fills here");
