@@ -175,15 +175,6 @@ fn build_in_order(
         (facts, sql_files)
     });
 
-    for (file, file_facts) in discovery.rust_files.iter().zip(&facts) {
-        for (line, message) in &file_facts.problems {
-            diagnostics.push(Diagnostic {
-                file: file.clone(),
-                line: *line,
-                message: message.clone(),
-            });
-        }
-    }
     for (file, analysis) in discovery.sql_files.iter().zip(&sql_files) {
         for problem in &analysis.problems {
             diagnostics.push(Diagnostic {
@@ -198,6 +189,20 @@ fn build_in_order(
     }
 
     let places = modules::place_files(&discovery.crates, &discovery.rust_files, &facts);
+    // Files only test code declares (`#[cfg(test)] mod tests;`) leave the model with the rest
+    // of the test code, their diagnostics included.
+    let (rust_files, facts, places) =
+        without_test_files(std::mem::take(&mut discovery.rust_files), facts, places);
+    discovery.rust_files = rust_files;
+    for (file, file_facts) in discovery.rust_files.iter().zip(&facts) {
+        for (line, message) in &file_facts.problems {
+            diagnostics.push(Diagnostic {
+                file: file.clone(),
+                line: *line,
+                message: message.clone(),
+            });
+        }
+    }
     let scopes = Scopes::build(&discovery.crates, &places, &facts);
     let ids = item_ids(&discovery.crates, &places, &facts, &scopes);
     let table_names = tables::diesel_table_names(&facts);
@@ -726,6 +731,26 @@ impl Assembler<'_> {
         }
         files
     }
+}
+
+/// The files, their facts and places, without the files that are test code.
+fn without_test_files(
+    files: Vec<String>,
+    facts: Vec<FileFacts>,
+    places: Vec<FilePlace>,
+) -> (Vec<String>, Vec<FileFacts>, Vec<FilePlace>) {
+    if !places.iter().any(|place| place.test_only) {
+        return (files, facts, places);
+    }
+    let mut kept = (Vec::new(), Vec::new(), Vec::new());
+    for ((file, file_facts), place) in files.into_iter().zip(facts).zip(places) {
+        if !place.test_only {
+            kept.0.push(file);
+            kept.1.push(file_facts);
+            kept.2.push(place);
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

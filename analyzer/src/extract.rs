@@ -900,15 +900,22 @@ impl<'ast> Visit<'ast> for Extractor {
     }
 
     fn visit_item_mod(&mut self, node: &'ast syn::ItemMod) {
-        if is_test_only(&node.attrs) || self.in_function {
+        if self.in_function {
+            return;
+        }
+        let test_only = is_test_only(&node.attrs);
+        if test_only && node.content.is_some() {
             return;
         }
         let name = node.ident.to_string();
         match &node.content {
+            // A test module in a file of its own is still declared, so that its file can be
+            // told apart from a file nothing declares, and left out like the rest of the tests.
             None => self.facts.mod_declarations.push(ModDeclaration {
                 module: self.module,
                 name,
                 path_attribute: path_attribute(&node.attrs),
+                test_only,
             }),
             Some((_, items)) => {
                 let mut inline_path = self.facts.modules[self.module].inline_path.clone();

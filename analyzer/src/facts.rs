@@ -307,6 +307,8 @@ pub(crate) struct ModDeclaration {
     pub name: String,
     /// Value of a `#[path = "..."]` attribute.
     pub path_attribute: Option<String>,
+    /// Declared under `#[cfg(test)]`: the file it names is test code.
+    pub test_only: bool,
 }
 
 /// A diesel `table!` block.

@@ -1,6 +1,9 @@
 //! Module paths: which crate each `.rs` file belongs to and under which module path, found by
 //! following `mod` declarations from each crate root (`foo.rs` + `foo/`, `mod.rs`,
 //! `#[path = "..."]`). Files no declaration reaches get a path guessed from their location.
+//! Files reached only through a `#[cfg(test)]` declaration (and the files they declare) are
+//! marked as test code, which the model leaves out as it leaves out inline test modules: test
+//! code calls into every context, and would otherwise glue them together.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -17,6 +20,9 @@ pub(crate) struct FilePlace {
     pub module: Vec<String>,
     /// Reached through `mod` declarations.
     pub declared: bool,
+    /// Reached only through a `#[cfg(test)] mod name;` declaration (or from such a file): test
+    /// code, which the model leaves out.
+    pub test_only: bool,
 }
 
 /// Normalizes `a/b/../c` to `a/c`.
@@ -56,6 +62,9 @@ pub(crate) fn place_files(
     // library (the binary uses it through the library).
     let mut order: Vec<usize> = (0..crates.len()).collect();
     order.sort_by_key(|&i| (crates[i].kind, i));
+    // Files declared by test-only declarations wait until every crate's own tree is placed: a
+    // file that ordinary code also declares is ordinary code.
+    let mut test_queue = VecDeque::new();
     for crate_index in order {
         let Some(&root) = index_of.get(crates[crate_index].root_file.as_str()) else {
             continue;
@@ -68,43 +77,38 @@ pub(crate) fn place_files(
             if places[file].is_some() {
                 continue;
             }
-            places[file] = Some(FilePlace {
-                crate_index,
-                module: module.clone(),
-                declared: true,
-            });
-            let path = files[file].as_str();
-            let is_mod_rs = roots.contains(path) || path.ends_with("/mod.rs") || path == "mod.rs";
-            let own_dir = if is_mod_rs {
-                parent(path).to_string()
-            } else {
-                join(parent(path), file_stem(path))
-            };
-            for declaration in &facts[file].mod_declarations {
-                let inline = &facts[file].modules[declaration.module].inline_path;
-                let mut dir = own_dir.clone();
-                for name in inline {
-                    dir = join(&dir, name);
-                }
-                let candidates = match &declaration.path_attribute {
-                    Some(attribute) if inline.is_empty() => vec![join(parent(path), attribute)],
-                    Some(attribute) => vec![join(&dir, attribute)],
-                    None => vec![
-                        join(&dir, &format!("{}.rs", declaration.name)),
-                        join(&dir, &format!("{}/mod.rs", declaration.name)),
-                    ],
-                };
-                let found = candidates
-                    .iter()
-                    .find_map(|candidate| index_of.get(normalize(candidate).as_str()).copied());
-                if let Some(child) = found {
-                    let mut child_module = module.clone();
-                    child_module.extend(inline.iter().cloned());
-                    child_module.push(declaration.name.clone());
+            for (child, child_module, test_only) in
+                declared_children(files, facts, &index_of, &roots, file, &module)
+            {
+                if test_only {
+                    test_queue.push_back((child, child_module, crate_index));
+                } else {
                     queue.push_back((child, child_module));
                 }
             }
+            places[file] = Some(FilePlace {
+                crate_index,
+                module,
+                declared: true,
+                test_only: false,
+            });
         }
+    }
+    while let Some((file, module, crate_index)) = test_queue.pop_front() {
+        if places[file].is_some() {
+            continue;
+        }
+        for (child, child_module, _) in
+            declared_children(files, facts, &index_of, &roots, file, &module)
+        {
+            test_queue.push_back((child, child_module, crate_index));
+        }
+        places[file] = Some(FilePlace {
+            crate_index,
+            module,
+            declared: true,
+            test_only: true,
+        });
     }
     files
         .iter()
@@ -115,6 +119,51 @@ pub(crate) fn place_files(
                 .unwrap_or_else(|| guess_place(crates, file))
         })
         .collect()
+}
+
+/// The files `file`'s `mod` declarations name, with their module paths and whether the
+/// declaration is test-only.
+fn declared_children(
+    files: &[String],
+    facts: &[FileFacts],
+    index_of: &BTreeMap<&str, usize>,
+    roots: &BTreeSet<&str>,
+    file: usize,
+    module: &[String],
+) -> Vec<(usize, Vec<String>, bool)> {
+    let path = files[file].as_str();
+    let is_mod_rs = roots.contains(path) || path.ends_with("/mod.rs") || path == "mod.rs";
+    let own_dir = if is_mod_rs {
+        parent(path).to_string()
+    } else {
+        join(parent(path), file_stem(path))
+    };
+    let mut children = Vec::new();
+    for declaration in &facts[file].mod_declarations {
+        let inline = &facts[file].modules[declaration.module].inline_path;
+        let mut dir = own_dir.clone();
+        for name in inline {
+            dir = join(&dir, name);
+        }
+        let candidates = match &declaration.path_attribute {
+            Some(attribute) if inline.is_empty() => vec![join(parent(path), attribute)],
+            Some(attribute) => vec![join(&dir, attribute)],
+            None => vec![
+                join(&dir, &format!("{}.rs", declaration.name)),
+                join(&dir, &format!("{}/mod.rs", declaration.name)),
+            ],
+        };
+        let found = candidates
+            .iter()
+            .find_map(|candidate| index_of.get(normalize(candidate).as_str()).copied());
+        if let Some(child) = found {
+            let mut child_module = module.to_vec();
+            child_module.extend(inline.iter().cloned());
+            child_module.push(declaration.name.clone());
+            children.push((child, child_module, declaration.test_only));
+        }
+    }
+    children
 }
 
 /// A place for a file no `mod` declaration reaches: the innermost crate directory holding it
@@ -156,5 +205,6 @@ fn guess_place(crates: &[CrateInfo], file: &str) -> FilePlace {
         crate_index,
         module,
         declared: false,
+        test_only: false,
     }
 }
