@@ -10,9 +10,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use crate::support::{
-    HEADER, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy,
+    HEADER, Reply, TestClient, TestUpstream, dead_address, fill, raw_exchange, start_proxy,
     unanswered_address,
 };
+use strangler_proxy::RunningProxy;
 
 fn config(candidate: &str, fallback: &str) -> String {
     format!(
@@ -219,24 +220,22 @@ async fn a_write_that_reached_the_candidate_is_not_sent_again() {
     hangs_up.abort();
 }
 
-#[tokio::test]
-async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_a_short_request_timeout()
- {
-    // The request timeout counts from the moment the connection is open: a connect that hangs
-    // ends at the connect timeout, with nothing sent, so the POST still goes to the primary
-    // (before, a request timeout shorter than the connect timeout answered 504 first).
-    let mono = TestUpstream::start("mono").await;
-    let (hanging, _held) = unanswered_address().await;
+/// A POST of a small body through a proxy whose only route sends everything to `candidate`,
+/// with fallback on and a request timeout shorter than the connect timeout.
+async fn post_with_short_timeouts(
+    candidate: std::net::SocketAddr,
+    mono: &TestUpstream,
+) -> (Reply, RunningProxy) {
     let toml = fill(
         &config(
-            &format!("http://{hanging}"),
+            &format!("http://{candidate}"),
             "fallback = true\n[timeouts]\nconnect = \"300ms\"\nrequest = \"100ms\"",
         ),
-        &[&mono],
+        &[mono],
     );
     let proxy = start_proxy(&toml).await;
     let url = format!("http://{}/api/reviews/1", proxy.listen_addr());
-    let post = TestClient::new()
+    let reply = TestClient::new()
         .send(
             Method::POST,
             &url,
@@ -245,11 +244,24 @@ async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_
         )
         .await
         .expect("reply");
+    (reply, proxy)
+}
+
+#[tokio::test]
+async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_a_short_request_timeout()
+ {
+    // The request timeout counts from the moment the connection is open: a connect that hangs
+    // ends at the connect timeout, with nothing sent, so the POST still goes to the primary
+    // (before, a request timeout shorter than the connect timeout answered 504 first).
+    let mono = TestUpstream::start("mono").await;
+    let (hanging, _held) = unanswered_address().await;
+    let (post, proxy) = post_with_short_timeouts(hanging, &mono).await;
     assert_eq!(
         (post.status.as_u16(), post.upstream()),
         (200, "mono".to_owned())
     );
     // A bodiless GET (the path where the request is held and could be sent again) likewise.
+    let url = format!("http://{}/api/reviews/1", proxy.listen_addr());
     let get = TestClient::new().get(&url, &[]).await;
     assert_eq!(
         (get.status.as_u16(), get.upstream()),
@@ -270,24 +282,7 @@ async fn a_candidate_that_never_accepts_the_connection_costs_no_write_even_with_
             held.push(stream);
         }
     });
-    let toml = fill(
-        &config(
-            &format!("http://{silent_addr}"),
-            "fallback = true\n[timeouts]\nconnect = \"300ms\"\nrequest = \"100ms\"",
-        ),
-        &[&mono],
-    );
-    let proxy = start_proxy(&toml).await;
-    let url = format!("http://{}/api/reviews/1", proxy.listen_addr());
-    let post = TestClient::new()
-        .send(
-            Method::POST,
-            &url,
-            &[],
-            Bytes::from_static(b"{\"stars\": 5}"),
-        )
-        .await
-        .expect("reply");
+    let (post, proxy) = post_with_short_timeouts(silent_addr, &mono).await;
     assert_eq!(post.status.as_u16(), 504);
     assert_eq!(post.json()["error"], "gateway_timeout");
     assert_eq!(
