@@ -683,6 +683,42 @@ impl Extractor {
     }
 }
 
+impl Extractor {
+    /// Records the `mod name;` declarations inside an inline test module (nested ones too) as
+    /// test-only, so that their files are left out like the module itself. Nothing is recorded
+    /// for the (usual) test module that declares no other module.
+    fn declare_test_files(&mut self, node: &syn::ItemMod) {
+        let Some((_, items)) = &node.content else {
+            return;
+        };
+        if !items.iter().any(|item| matches!(item, syn::Item::Mod(_))) {
+            return;
+        }
+        let mut inline_path = self.facts.modules[self.module].inline_path.clone();
+        inline_path.push(node.ident.to_string());
+        self.facts.modules.push(RawModule {
+            inline_path,
+            ..RawModule::default()
+        });
+        let saved = self.module;
+        self.module = self.facts.modules.len() - 1;
+        for item in items {
+            if let syn::Item::Mod(inner) = item {
+                match inner.content {
+                    None => self.facts.mod_declarations.push(ModDeclaration {
+                        module: self.module,
+                        name: inner.ident.to_string(),
+                        path_attribute: path_attribute(&inner.attrs),
+                        test_only: true,
+                    }),
+                    Some(_) => self.declare_test_files(inner),
+                }
+            }
+        }
+        self.module = saved;
+    }
+}
+
 impl<'ast> Visit<'ast> for Extractor {
     fn visit_attribute(&mut self, _: &'ast Attribute) {
         // Doc comments and attribute arguments are not code: their literals are not SQL.
@@ -905,6 +941,7 @@ impl<'ast> Visit<'ast> for Extractor {
         }
         let test_only = is_test_only(&node.attrs);
         if test_only && node.content.is_some() {
+            self.declare_test_files(node);
             return;
         }
         let name = node.ident.to_string();
@@ -1385,8 +1422,8 @@ fn is_test_module(input: syn::parse::ParseStream<'_>) -> bool {
             .is_ok_and(|attrs| is_test_only(&attrs))
 }
 
-/// Where an item of the shape `#[..]* [pub[(..)]] mod name { .. }` ends, if it has that shape
-/// and at least one attribute.
+/// Where an item of the shape `#[..]* [pub[(..)]] mod name { .. }` ends, if it has that shape,
+/// at least one attribute, and no `mod` among the body's top-level tokens.
 fn inline_module_end(cursor: syn::buffer::Cursor<'_>) -> Option<syn::buffer::Cursor<'_>> {
     use proc_macro2::Delimiter;
     let mut cursor = cursor;
@@ -1413,7 +1450,14 @@ fn inline_module_end(cursor: syn::buffer::Cursor<'_>) -> Option<syn::buffer::Cur
         return None;
     }
     let (_name, next) = next.ident()?;
-    let (_, _, end) = next.group(Delimiter::Brace)?;
+    let (mut body, _, end) = next.group(Delimiter::Brace)?;
+    // A module that declares others is parsed, so that their files are known to be tests too.
+    while let Some((token, next)) = body.token_tree() {
+        if matches!(&token, proc_macro2::TokenTree::Ident(ident) if ident == "mod") {
+            return None;
+        }
+        body = next;
+    }
     Some(end)
 }
 

@@ -33,14 +33,15 @@ fn diesel_app_summary() {
 #[test]
 fn files_declared_only_by_test_code_are_left_out() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let files: [(&str, &str); 6] = [
+    let files: [(&str, &str); 7] = [
         (
             "Cargo.toml",
             "[package]\nname = \"tested\"\nversion = \"0.1.0\"\n",
         ),
         (
             "src/lib.rs",
-            "pub mod orders;\n#[cfg(test)]\nmod tests;\n#[cfg(test)]\n#[path = \"shared.rs\"]\nmod shared_in_tests;\npub mod shared;\n",
+            "pub mod orders;\n#[cfg(test)]\nmod tests;\n#[cfg(test)]\n#[path = \"shared.rs\"]\nmod shared_in_tests;\npub mod shared;\n\
+             #[cfg(test)]\nmod more {\n    mod deep;\n}\n",
         ),
         (
             "src/orders.rs",
@@ -54,6 +55,10 @@ fn files_declared_only_by_test_code_are_left_out() {
         (
             "src/tests/helpers.rs",
             "pub fn setup() { let _ = \"DELETE FROM orders\"; }\n",
+        ),
+        (
+            "src/more/deep.rs",
+            "fn deeper() { crate::orders::place(); }\n",
         ),
     ];
     for (path, text) in files {
