@@ -681,9 +681,21 @@ impl Extractor {
             }
         }
     }
-}
 
-impl Extractor {
+    /// Runs `walk` inside the scope of the inline module `name`, a child of the current one.
+    fn within_inline_module(&mut self, name: String, walk: impl FnOnce(&mut Self)) {
+        let mut inline_path = self.facts.modules[self.module].inline_path.clone();
+        inline_path.push(name);
+        self.facts.modules.push(RawModule {
+            inline_path,
+            ..RawModule::default()
+        });
+        let saved = self.module;
+        self.module = self.facts.modules.len() - 1;
+        walk(self);
+        self.module = saved;
+    }
+
     /// Records the `mod name;` declarations inside an inline test module (nested ones too) as
     /// test-only, so that their files are left out like the module itself. Nothing is recorded
     /// for the (usual) test module that declares no other module.
@@ -694,28 +706,21 @@ impl Extractor {
         if !items.iter().any(|item| matches!(item, syn::Item::Mod(_))) {
             return;
         }
-        let mut inline_path = self.facts.modules[self.module].inline_path.clone();
-        inline_path.push(node.ident.to_string());
-        self.facts.modules.push(RawModule {
-            inline_path,
-            ..RawModule::default()
-        });
-        let saved = self.module;
-        self.module = self.facts.modules.len() - 1;
-        for item in items {
-            if let syn::Item::Mod(inner) = item {
-                match inner.content {
-                    None => self.facts.mod_declarations.push(ModDeclaration {
-                        module: self.module,
-                        name: inner.ident.to_string(),
-                        path_attribute: path_attribute(&inner.attrs),
-                        test_only: true,
-                    }),
-                    Some(_) => self.declare_test_files(inner),
+        self.within_inline_module(node.ident.to_string(), |this| {
+            for item in items {
+                if let syn::Item::Mod(inner) = item {
+                    match inner.content {
+                        None => this.facts.mod_declarations.push(ModDeclaration {
+                            module: this.module,
+                            name: inner.ident.to_string(),
+                            path_attribute: path_attribute(&inner.attrs),
+                            test_only: true,
+                        }),
+                        Some(_) => this.declare_test_files(inner),
+                    }
                 }
             }
-        }
-        self.module = saved;
+        });
     }
 }
 
@@ -954,20 +959,11 @@ impl<'ast> Visit<'ast> for Extractor {
                 path_attribute: path_attribute(&node.attrs),
                 test_only,
             }),
-            Some((_, items)) => {
-                let mut inline_path = self.facts.modules[self.module].inline_path.clone();
-                inline_path.push(name);
-                self.facts.modules.push(RawModule {
-                    inline_path,
-                    ..RawModule::default()
-                });
-                let saved = self.module;
-                self.module = self.facts.modules.len() - 1;
+            Some((_, items)) => self.within_inline_module(name, |this| {
                 for item in items {
-                    self.visit_item(item);
+                    this.visit_item(item);
                 }
-                self.module = saved;
-            }
+            }),
         }
     }
 
