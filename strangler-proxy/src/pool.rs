@@ -241,27 +241,9 @@ impl ConnectionPool {
                 framing,
             );
         };
-        // A body held in memory (or none) can be written again; a streamed one cannot.
-        let Some(held) = body.replayable() else {
-            let mut connection = match self.checkout(authority, connect_timeout).await {
-                Ok((connection, _)) => connection,
-                Err(error) => {
-                    return Err(SendFailure {
-                        error,
-                        unsent_body: Some(body),
-                    });
-                }
-            };
-            encode(&mut connection.write.buf);
-            let mut deadline = answer.map(|limit| limit.deadlines.sleep(limit.within));
-            let exchange = self.exchange_streamed(connection, body, framing, &parts.method);
-            return match before(&mut deadline, exchange).await {
-                Some(outcome) => Ok(outcome?),
-                None => Err(timed_out(answer).into()),
-            };
-        };
         let (mut connection, mut fresh) = match self.checkout(authority, connect_timeout).await {
             Ok(checked_out) => checked_out,
+            // Not a byte was written: the body goes back untouched.
             Err(error) => {
                 return Err(SendFailure {
                     error,
@@ -270,6 +252,15 @@ impl ConnectionPool {
             }
         };
         let mut deadline = answer.map(|limit| limit.deadlines.sleep(limit.within));
+        // A body held in memory (or none) can be written again; a streamed one cannot.
+        let Some(held) = body.replayable() else {
+            encode(&mut connection.write.buf);
+            let exchange = self.exchange_streamed(connection, body, framing, &parts.method);
+            return match before(&mut deadline, exchange).await {
+                Some(outcome) => Ok(outcome?),
+                None => Err(timed_out(answer).into()),
+            };
+        };
         let mut retried = false;
         loop {
             encode(&mut connection.write.buf);
