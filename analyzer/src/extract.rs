@@ -392,6 +392,18 @@ struct Extractor {
     local_types: FastMap<Vec<u8>, PathId>,
     /// Names bound by patterns in the current body (parameters, `let`, closures, arms).
     bound_names: FastSet<Vec<u8>>,
+    /// SQL texts found so far, parsed once the file's items are visited (see
+    /// [`Extractor::analyze_pending_sql`]).
+    pending_sql: Vec<PendingSql>,
+}
+
+/// A text to hand to the SQL parser, with where it was found.
+struct PendingSql {
+    text: String,
+    line: u32,
+    /// `None` for a literal that counts only if it parses as a whole statement.
+    origin: Option<RawSqlOrigin>,
+    owner: Option<usize>,
 }
 
 impl Extractor {
@@ -470,9 +482,37 @@ impl Extractor {
     }
 
     /// Records the SQL of a text found at `line`, attributed to the current owner.
-    fn record_sql(&mut self, text: &str, line: u32, origin: RawSqlOrigin) {
-        let analysis = sql::analyze(text, self.dialect);
-        self.record_analysis(analysis, line, origin);
+    fn record_sql(&mut self, text: String, line: u32, origin: RawSqlOrigin) {
+        self.pending_sql.push(PendingSql {
+            text,
+            line,
+            origin: Some(origin),
+            owner: self.owner,
+        });
+    }
+
+    /// Parses the SQL the visit found, in the order found. The SQL parser runs once the
+    /// file's Rust is done rather than between its items: its code is larger than the
+    /// first-level instruction cache, and running it back to back over the file's
+    /// statements, instead of interleaved with syn and the visitor, keeps it warm in the
+    /// caches further out.
+    fn analyze_pending_sql(&mut self) {
+        let saved_owner = self.owner;
+        for pending in std::mem::take(&mut self.pending_sql) {
+            self.owner = pending.owner;
+            match pending.origin {
+                Some(origin) => {
+                    let analysis = sql::analyze(&pending.text, self.dialect);
+                    self.record_analysis(analysis, pending.line, origin);
+                }
+                None => {
+                    if let Some(analysis) = sql::analyze_whole(&pending.text, self.dialect) {
+                        self.record_analysis(analysis, pending.line, RawSqlOrigin::Literal);
+                    }
+                }
+            }
+        }
+        self.owner = saved_owner;
     }
 
     fn record_analysis(&mut self, analysis: sql::SqlAnalysis, line: u32, origin: RawSqlOrigin) {
@@ -510,7 +550,7 @@ impl Extractor {
         for arg in each(args) {
             if let Some((text, line)) = sql_text_of(arg) {
                 self.consume_literals(arg);
-                self.record_sql(&text, line, RawSqlOrigin::QueryCall);
+                self.record_sql(text, line, RawSqlOrigin::QueryCall);
                 return;
             }
         }
@@ -662,7 +702,7 @@ impl Extractor {
         let expression = EXPRESSION_MACROS.iter().any(|m| m.as_bytes() == name);
         if query && let Some((text, line, column)) = first_literal_in_tokens(&mac.tokens) {
             self.consumed_literals.insert((line as usize, column));
-            self.record_sql(&text, line, RawSqlOrigin::QueryCall);
+            self.record_sql(text, line, RawSqlOrigin::QueryCall);
         }
         // Only macros whose arguments are plain expressions are worth a second parse; the
         // bodies of `quote!`, DSL and generated-code macros would cost as much as the file.
@@ -1163,8 +1203,13 @@ impl<'ast> Visit<'ast> for Extractor {
             }
         }
         let text = literal.value();
-        if let Some(analysis) = sql::analyze_whole(&text, self.dialect) {
-            self.record_analysis(analysis, line_of(literal.span()), RawSqlOrigin::Literal);
+        if sql::starts_with_statement_keyword(&text) {
+            self.pending_sql.push(PendingSql {
+                text,
+                line: line_of(literal.span()),
+                origin: None,
+                owner: self.owner,
+            });
         }
     }
 
@@ -1366,6 +1411,7 @@ fn extract_file_spans(text: &str, dialect: SqlDialect, max_nesting: usize) -> Fi
         ));
         return facts;
     }
+    extractor.analyze_pending_sql();
     extractor.facts.parsed = true;
     extractor.facts.shrink_to_fit();
     extractor.facts
@@ -1386,6 +1432,7 @@ impl Extractor {
             saw_router_method: false,
             local_types: FastMap::default(),
             bound_names: FastSet::default(),
+            pending_sql: Vec::new(),
         }
     }
 }
@@ -1401,6 +1448,7 @@ pub(crate) fn extract_parsed_file(text: &str, dialect: SqlDialect) -> Option<Fil
     for item in &file.items {
         extractor.visit_item(item);
     }
+    extractor.analyze_pending_sql();
     extractor.facts.parsed = true;
     extractor.facts.shrink_to_fit();
     Some(extractor.facts)
