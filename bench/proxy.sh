@@ -64,6 +64,16 @@ trap cleanup EXIT
 
 UP_A=18181; UP_B=18182; NGINX_PORT=18183; HAPROXY_PORT=18184; STRANGLER_PORT=18185; ADMIN_PORT=18186
 
+# A server left running on one of these ports (a profiling session, an interrupted run) would
+# answer in place of ours, or make nginx fail with a bare "could not bind()": say which.
+for port in $UP_A $UP_B $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT $ADMIN_PORT; do
+  if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null) && [ -n "$holder" ]; then
+    echo "port $port is already in use; stop what listens there first:" >&2
+    echo "$holder" >&2
+    exit 1
+  fi
+done
+
 # The fast upstream: an nginx worker answering a fixed 200 on two ports (the two sides of the route).
 cat > "$WORK/nginx-up.conf" <<CONF
 worker_processes 1;
