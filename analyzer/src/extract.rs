@@ -397,12 +397,13 @@ struct Extractor {
     pending_sql: Vec<PendingSql>,
 }
 
-/// A text to hand to the SQL parser, with where it was found.
+/// A text to hand to the SQL parser, with where it was found. A query call's argument is SQL
+/// whatever sqlparser makes of it; any other literal counts only if it parses as a whole
+/// statement.
 struct PendingSql {
     text: String,
     line: u32,
-    /// `None` for a literal that counts only if it parses as a whole statement.
-    origin: Option<RawSqlOrigin>,
+    origin: RawSqlOrigin,
     owner: Option<usize>,
 }
 
@@ -481,35 +482,31 @@ impl Extractor {
         (self.owner, self.in_function) = saved;
     }
 
-    /// Records the SQL of a text found at `line`, attributed to the current owner.
+    /// Notes a text found at `line` for SQL analysis, attributed to the current owner.
     fn record_sql(&mut self, text: String, line: u32, origin: RawSqlOrigin) {
         self.pending_sql.push(PendingSql {
             text,
             line,
-            origin: Some(origin),
+            origin,
             owner: self.owner,
         });
     }
 
-    /// Parses the SQL the visit found, in the order found. The SQL parser runs once the
-    /// file's Rust is done rather than between its items: its code is larger than the
-    /// first-level instruction cache, and running it back to back over the file's
-    /// statements, instead of interleaved with syn and the visitor, keeps it warm in the
-    /// caches further out.
+    /// Parses the SQL the visit found, in the order found, so the facts are those of parsing
+    /// each text where it was met. sqlparser runs once the file's Rust is done rather than
+    /// between its items: its code does not fit the first-level instruction cache, and running
+    /// it over the file's statements back to back, not interleaved with syn and the visitor,
+    /// costs fewer cache misses (docs/PERFORMANCE.md, 2026-12-06).
     fn analyze_pending_sql(&mut self) {
         let saved_owner = self.owner;
         for pending in std::mem::take(&mut self.pending_sql) {
             self.owner = pending.owner;
-            match pending.origin {
-                Some(origin) => {
-                    let analysis = sql::analyze(&pending.text, self.dialect);
-                    self.record_analysis(analysis, pending.line, origin);
-                }
-                None => {
-                    if let Some(analysis) = sql::analyze_whole(&pending.text, self.dialect) {
-                        self.record_analysis(analysis, pending.line, RawSqlOrigin::Literal);
-                    }
-                }
+            let analysis = match pending.origin {
+                RawSqlOrigin::QueryCall => Some(sql::analyze(&pending.text, self.dialect)),
+                RawSqlOrigin::Literal => sql::analyze_whole(&pending.text, self.dialect),
+            };
+            if let Some(analysis) = analysis {
+                self.record_analysis(analysis, pending.line, pending.origin);
             }
         }
         self.owner = saved_owner;
@@ -1204,12 +1201,7 @@ impl<'ast> Visit<'ast> for Extractor {
         }
         let text = literal.value();
         if sql::starts_with_statement_keyword(&text) {
-            self.pending_sql.push(PendingSql {
-                text,
-                line: line_of(literal.span()),
-                origin: None,
-                owner: self.owner,
-            });
+            self.record_sql(text, line_of(literal.span()), RawSqlOrigin::Literal);
         }
     }
 
