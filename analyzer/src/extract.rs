@@ -1519,6 +1519,8 @@ fn parse_and_visit(text: &str, extractor: &mut Extractor) -> syn::Result<()> {
             while !input.is_empty() {
                 if is_test_module(input) {
                     // Never part of the model (see `visit_item_mod`): stepped over unparsed.
+                    // The end is found a second time here because `step` only moves to a
+                    // cursor found inside it; the walk is over tokens, far cheaper than a parse.
                     input.step(|cursor| {
                         inline_module_end(*cursor)
                             .map(|end| ((), end))
