@@ -21,6 +21,44 @@ pub enum RequestBodyError {
     Client(#[from] hyper::Error),
 }
 
+/// The client's request body as the server side hands it over.
+#[derive(Debug)]
+pub enum ClientBody {
+    /// From hyper's server.
+    Hyper(Incoming),
+    /// No body.
+    Empty,
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            ClientBody::Hyper(inner) => Pin::new(inner).poll_frame(cx),
+            ClientBody::Empty => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ClientBody::Hyper(inner) => inner.is_end_stream(),
+            ClientBody::Empty => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ClientBody::Hyper(inner) => inner.size_hint(),
+            ClientBody::Empty => SizeHint::with_exact(0),
+        }
+    }
+}
+
 /// The client's body, cut off with [`RequestBodyError::TooLarge`] once it passes `limit` bytes;
 /// the forwarder finds that error in the failed exchange's cause chain and answers 413, not 502.
 #[derive(Debug)]
@@ -34,9 +72,13 @@ pub struct LimitedBody {
 
 impl LimitedBody {
     /// Wraps a body.
-    pub fn new(inner: Incoming, limit: u64) -> Self {
+    pub fn new(inner: ClientBody, limit: u64) -> Self {
+        let inner = match inner {
+            ClientBody::Hyper(inner) => Some(inner),
+            ClientBody::Empty => None,
+        };
         LimitedBody {
-            inner: Some(inner),
+            inner,
             held: None,
             remaining: limit,
             limit,

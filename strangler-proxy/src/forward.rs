@@ -23,10 +23,10 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::{Body as _, Incoming};
+use hyper::body::Body as _;
 use serde_json::json;
 
-use crate::body::{LimitedBody, ProxyBody, RequestBodyError};
+use crate::body::{ClientBody, LimitedBody, ProxyBody, RequestBodyError};
 use crate::deadline::Deadlines;
 use crate::h1::Replacements;
 use crate::ids::{
@@ -95,7 +95,7 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 fn fallback_copy(
     decision: &Decision,
     parts: &http::request::Parts,
-    body: &Incoming,
+    body: &ClientBody,
 ) -> Option<http::request::Parts> {
     use hyper::body::Body as _;
     let route = &decision.route;
@@ -141,7 +141,7 @@ impl ClientPeer {
 /// Serves one client request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    mut request: Request<Incoming>,
+    mut request: Request<ClientBody>,
     peer: ClientPeer,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let started = Instant::now();
@@ -322,7 +322,7 @@ fn watch_candidate(
 
 /// Why a request must not be forwarded at all, if it must not: this is a reverse proxy, so it
 /// never follows an absolute-form target (`GET http://elsewhere/`) or tunnels (`CONNECT`).
-fn refusal(request: &Request<Incoming>) -> Option<&'static str> {
+fn refusal(request: &Request<ClientBody>) -> Option<&'static str> {
     if request.method() == Method::CONNECT {
         return Some("CONNECT is not supported: this is a reverse proxy");
     }

@@ -5,7 +5,8 @@
 //! Only this crate and the CLI touch the network. It never prints: it writes its own JSON-lines
 //! log (see [`log`]) and also emits `tracing` events for embedders.
 //!
-//! Layers, from the outside in: [`server`] accepts connections and owns the lifecycle;
+//! Layers, from the outside in: [`server`] accepts connections and owns the lifecycle (plain
+//! requests are read and answered by `fast_path`, the rest by hyper's server);
 //! [`forward`] serves one request on one snapshot of the [`table::RoutingTable`], choosing a side
 //! with [`split`] and an instance with [`upstream`]; [`state`] is the only place that changes
 //! routing (weights, reloads); [`admin`] exposes it; [`metrics`] and [`log`] record what happened.
@@ -17,6 +18,7 @@ pub mod body;
 pub mod config;
 mod deadline;
 pub mod diff;
+mod fast_path;
 pub mod forward;
 pub mod h1;
 mod ids;

@@ -17,14 +17,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::body::ProxyBody;
+use crate::body::{ClientBody, ProxyBody};
 use crate::config::ValidConfig;
 use crate::deadline::{Deadlines, HyperTimer};
+use crate::fast_path::{self, HeadLimits, Replay};
 use crate::forward::ClientPeer;
 use crate::ids::stable_hash;
 use crate::log::EventLog;
@@ -250,7 +250,8 @@ impl Drop for RunningProxy {
 
 /// Accepts connections until told to stop, then drains; returns whether draining finished in time.
 /// With `counted`, a request hyper refuses itself before the handler sees it (a malformed head:
-/// 400; a head over the limit: 431) counts in that proxy's `rejected` metric.
+/// 400; a head over the limit: 431) counts in that proxy's `rejected` metric, and connections
+/// start on the [`fast_path`](crate::fast_path) (the proxy listener; the admin API is hyper's only).
 async fn serve<F, Fut>(
     listener: TcpListener,
     mut stopped: watch::Receiver<bool>,
@@ -260,10 +261,9 @@ async fn serve<F, Fut>(
     counted: Option<Arc<Shared>>,
 ) -> bool
 where
-    F: Fn(Request<Incoming>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Request<ClientBody>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
-    let graceful = GracefulShutdown::new();
     let deadlines = Deadlines::new();
     // Aborted when this function returns or is itself dropped (an aborted proxy task).
     let _ticker = AbortOnDrop(tokio::spawn(deadlines.clone().run()));
@@ -278,19 +278,33 @@ where
         // buffers for `writev`: 1.6% fewer instructions per proxied request for API-sized
         // answers (bench/proxy.sh --instructions); a large body costs a copy per chunk read.
         .writev(false);
+    let builder = Arc::new(builder);
+    let limits = HeadLimits {
+        max_header_bytes,
+        header_timeout,
+    };
+    // Every connection task holds a sender; all are gone once every connection has closed.
+    let (open, mut all_closed) = mpsc::channel::<()>(1);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let handler = handler.clone();
                     let peer = ClientPeer::new(peer, deadlines.clone());
-                    let service = service_fn(move |request| handler(request, &peer));
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    let connection = graceful.watch(connection);
+                    let connection = connection(
+                        stream,
+                        peer,
+                        handler.clone(),
+                        builder.clone(),
+                        counted.is_some().then_some((limits, deadlines.clone())),
+                        stopped.clone(),
+                    );
+                    let open = open.clone();
                     let counted = counted.clone();
                     tokio::spawn(async move {
-                        if let Err(error) = connection.await
+                        let result = connection.await;
+                        drop(open);
+                        if let Err(error) = result
                             && error.is_parse()
                             && let Some(shared) = counted
                         {
@@ -308,9 +322,65 @@ where
         }
     }
     drop(listener);
-    tokio::time::timeout(drain, graceful.shutdown())
-        .await
-        .is_ok()
+    drop(open);
+    tokio::time::timeout(drain, all_closed.recv()).await.is_ok()
+}
+
+/// One client connection: on the fast path when `fast` holds its limits and clock, by hyper
+/// from the start otherwise (or from the first request the fast path leaves to hyper).
+async fn connection<F, Fut>(
+    stream: TcpStream,
+    peer: ClientPeer,
+    handler: F,
+    builder: Arc<http1::Builder>,
+    fast: Option<(HeadLimits, Arc<Deadlines>)>,
+    stopped: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    F: Fn(Request<ClientBody>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
+{
+    let hyper_handler = handler.clone();
+    let hyper_peer = peer.clone();
+    let service = service_fn(move |request: Request<Incoming>| {
+        hyper_handler(request.map(ClientBody::Hyper), &hyper_peer)
+    });
+    let by_hyper = move |io: Replay, stopped| serve_by_hyper(builder, io, service, stopped);
+    match fast {
+        Some((limits, deadlines)) => {
+            fast_path::serve_connection(stream, peer, handler, limits, deadlines, stopped, by_hyper)
+                .await
+        }
+        None => by_hyper(Replay::fresh(stream), stopped).await,
+    }
+}
+
+/// The rest of a connection served by hyper; on stop it finishes what is in flight and closes.
+async fn serve_by_hyper<S>(
+    builder: Arc<http1::Builder>,
+    io: Replay,
+    service: S,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<ProxyBody>,
+            Error = Infallible,
+        >,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    let mut connection = std::pin::pin!(connection);
+    if !*stopped.borrow_and_update() {
+        tokio::select! {
+            result = connection.as_mut() => return result,
+            // A change means stopping; an error means the proxy is gone.
+            _ = stopped.changed() => {}
+        }
+    }
+    connection.as_mut().graceful_shutdown();
+    connection.await
 }
 
 /// Aborts a task when dropped.

@@ -23,14 +23,13 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use client::{AdminClient, AdminError, BlockingAdminClient};
 pub use plan::{CutoverPlan, PlanEvent, PlanOutcome, run_plan};
 
-use crate::body::ProxyBody;
+use crate::body::{ClientBody, ProxyBody};
 use crate::forward::json_response;
 use crate::state::{ReloadError, Shared, WeightError, route_status};
 
@@ -52,7 +51,7 @@ const MAX_ADMIN_BODY: usize = 64 * 1024;
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
@@ -109,7 +108,7 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
-fn authorized(request: &Request<Incoming>, token: &str) -> bool {
+fn authorized(request: &Request<ClientBody>, token: &str) -> bool {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
         return false;
     };
@@ -137,7 +136,7 @@ fn route_answer(shared: &Shared, name: &str) -> Response<ProxyBody> {
 async fn put_weight(
     shared: &Shared,
     name: &str,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
 ) -> Response<ProxyBody> {
     let body: Bytes = match Limited::new(request.into_body(), MAX_ADMIN_BODY)
         .collect()

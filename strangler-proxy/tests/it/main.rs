@@ -3,6 +3,7 @@
 mod access_log;
 mod admin;
 mod chaos;
+mod client_wire;
 mod config;
 mod fallback;
 mod forwarding;

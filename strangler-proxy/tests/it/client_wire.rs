@@ -1,0 +1,407 @@
+//! The proxy's server side on the wire, byte by byte: plain requests are read and answered by the
+//! proxy's own HTTP/1.1 side, pipelined requests in order, a connection is handed to hyper at
+//! its first request with a body (bytes already read included) and served by hyper from then on,
+//! a bad head after good ones is refused and counted, answers are streamed as the upstream sends
+//! them, a client that leaves cancels its upstream request, and shutdown closes idle connections.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+use crate::support::{HEADER, TestUpstream, fill, raw_exchange, start_proxy};
+
+/// One answer as read off the wire.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!("not JSON: {}", String::from_utf8_lossy(&self.body));
+        })
+    }
+}
+
+/// Reads answers from one connection, keeping what is read past the current one.
+struct Reader {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Reader {
+    async fn fill(&mut self) {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = tokio::time::timeout(Duration::from_secs(5), self.stream.read(&mut chunk))
+            .await
+            .expect("the proxy answered within 5 s")
+            .expect("read");
+        assert!(
+            n > 0,
+            "connection closed; unread: {:?}",
+            String::from_utf8_lossy(&self.buffer)
+        );
+        self.buffer.extend_from_slice(&chunk[..n]);
+    }
+
+    async fn answer(&mut self) -> Answer {
+        let (status, headers, head_length) = loop {
+            let mut fields = [httparse::EMPTY_HEADER; 32];
+            let mut response = httparse::Response::new(&mut fields);
+            if let httparse::Status::Complete(length) =
+                response.parse(&self.buffer).expect("a valid answer head")
+            {
+                let headers = response
+                    .headers
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.name.to_owned(),
+                            String::from_utf8_lossy(f.value).into_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                break (response.code.expect("status"), headers, length);
+            }
+            self.fill().await;
+        };
+        self.buffer.drain(..head_length);
+        let mut answer = Answer {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        if let Some(length) = answer.header("content-length") {
+            let length: usize = length.parse().expect("numeric length");
+            while self.buffer.len() < length {
+                self.fill().await;
+            }
+            answer.body = self.buffer.drain(..length).collect();
+        } else if answer.header("transfer-encoding") == Some("chunked") {
+            loop {
+                let line_end = loop {
+                    if let Some(at) = self.buffer.windows(2).position(|w| w == b"\r\n") {
+                        break at;
+                    }
+                    self.fill().await;
+                };
+                let size = usize::from_str_radix(
+                    std::str::from_utf8(&self.buffer[..line_end]).expect("size line"),
+                    16,
+                )
+                .expect("hex size");
+                while self.buffer.len() < line_end + 2 + size + 2 {
+                    self.fill().await;
+                }
+                answer
+                    .body
+                    .extend_from_slice(&self.buffer[line_end + 2..line_end + 2 + size]);
+                self.buffer.drain(..line_end + 2 + size + 2);
+                if size == 0 {
+                    break;
+                }
+            }
+        }
+        answer
+    }
+
+    /// Whether the proxy closes the connection within 5 s (after any answers already read).
+    async fn closes(&mut self) -> bool {
+        let mut chunk = [0u8; 1024];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(5), self.stream.read(&mut chunk)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+}
+
+async fn connect(address: SocketAddr) -> Reader {
+    Reader {
+        stream: TcpStream::connect(address).await.expect("connect"),
+        buffer: Vec::new(),
+    }
+}
+
+async fn proxy_to(upstream: &TestUpstream) -> strangler_proxy::RunningProxy {
+    start_proxy(&fill(
+        &format!(
+            "{HEADER}[upstreams.mono]\nendpoints = [\"{{mono}}\"]\n[default]\nprimary = \"mono\"\n"
+        ),
+        &[upstream],
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order_on_one_connection() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n\
+              GET /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n\
+              DELETE /c HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    for (method, path) in [("GET", "/a"), ("GET", "/b?q=1"), ("DELETE", "/c")] {
+        let answer = client.answer().await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.json()["path"], path);
+        assert_eq!(answer.json()["method"], method);
+        assert!(answer.header("date").is_some(), "{answer:?}");
+        assert_eq!(answer.header("connection"), None, "{answer:?}");
+        assert!(answer.header("x-request-id").is_some(), "{answer:?}");
+    }
+    // Still open: a fourth request on the same connection.
+    client
+        .stream
+        .write_all(b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(client.answer().await.json()["path"], "/d");
+    assert_eq!(mono.hits(), 4);
+}
+
+#[tokio::test]
+async fn a_request_with_a_body_hands_the_connection_to_hyper_with_the_bytes_already_read() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let mut client = connect(proxy.listen_addr()).await;
+    // One write: the plain GET is read together with the chunked POST and the GET behind it.
+    client
+        .stream
+        .write_all(
+            b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n\
+              POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+              5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n\
+              GET /third HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    assert_eq!(client.answer().await.json()["path"], "/first");
+    let echoed = client.answer().await;
+    assert_eq!(echoed.status, 200);
+    assert_eq!(echoed.body, b"hello world");
+    assert_eq!(client.answer().await.json()["path"], "/third");
+    // And a request with a length-delimited body, then a plain one, on the same connection.
+    client
+        .stream
+        .write_all(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(client.answer().await.body, b"abc");
+    assert_eq!(client.answer().await.json()["path"], "/last");
+}
+
+#[tokio::test]
+async fn a_malformed_head_after_good_requests_is_refused_with_400_and_counted() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /not ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(client.answer().await.status, 200);
+    assert_eq!(client.answer().await.status, 400);
+    assert!(client.closes().await, "closed after the 400");
+    assert!(
+        proxy
+            .metrics_text()
+            .contains("strangler_rejected_requests_total 1\n"),
+        "{}",
+        proxy.metrics_text()
+    );
+    assert_eq!(mono.hits(), 1);
+}
+
+#[tokio::test]
+async fn http_1_0_head_and_expect_requests_are_served_by_hyper() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let answer = raw_exchange(
+        proxy.listen_addr(),
+        b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.0 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("\"path\":\"/old\""), "{answer}");
+
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut seen = String::new();
+    while !seen.contains("\r\n\r\n") {
+        client.fill().await;
+        seen = String::from_utf8_lossy(&client.buffer).into_owned();
+    }
+    assert!(seen.starts_with("HTTP/1.1 200 OK\r\n"), "{seen}");
+    let content_length: usize = seen
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("HEAD keeps the length")
+        .parse()
+        .expect("numeric");
+    assert!(content_length > 0);
+    assert!(
+        seen.ends_with("\r\n\r\n"),
+        "no body after a HEAD answer: {seen}"
+    );
+
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    while !String::from_utf8_lossy(&client.buffer).contains("100 Continue") {
+        client.fill().await;
+    }
+    client.buffer.clear();
+    client.stream.write_all(b"hi").await.expect("write");
+    assert_eq!(client.answer().await.body, b"hi");
+}
+
+#[tokio::test]
+async fn an_answer_is_streamed_as_the_upstream_sends_it() {
+    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = upstream.local_addr().expect("addr");
+    let (saw_first, first_seen) = oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        let (mut stream, _) = upstream.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0);
+            head.extend_from_slice(&chunk[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+            .await
+            .expect("write");
+        // The rest only once the client has the first part: nothing may wait for the end.
+        first_seen.await.expect("the client saw the first part");
+        stream
+            .write_all(b"6\r\nsecond\r\n0\r\n\r\n")
+            .await
+            .expect("write");
+        let _ = stream.read(&mut chunk).await;
+    });
+    let proxy = start_proxy(&format!(
+        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
+    ))
+    .await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    while !String::from_utf8_lossy(&client.buffer).contains("first") {
+        client.fill().await;
+    }
+    saw_first.send(()).expect("upstream waits");
+    let answer = client.answer().await;
+    assert_eq!(answer.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(answer.body, b"firstsecond");
+    serving.abort();
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_cancels_its_upstream_request() {
+    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = upstream.local_addr().expect("addr");
+    let (got_request, request_arrived) = oneshot::channel::<()>();
+    let (closed, upstream_closed) = oneshot::channel::<bool>();
+    tokio::spawn(async move {
+        let (mut stream, _) = upstream.accept().await.expect("accept");
+        let mut chunk = [0u8; 4096];
+        let _ = stream.read(&mut chunk).await;
+        let _ = got_request.send(());
+        // Never answers; the proxy's side of this connection closes once the request is dropped.
+        let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await;
+        let _ = closed.send(matches!(eof, Ok(Ok(0) | Err(_))));
+    });
+    let proxy = start_proxy(&format!(
+        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
+    ))
+    .await;
+    let mut client = TcpStream::connect(proxy.listen_addr())
+        .await
+        .expect("connect");
+    client
+        .write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    request_arrived
+        .await
+        .expect("the request reached the upstream");
+    drop(client);
+    assert!(
+        upstream_closed.await.expect("upstream task reports"),
+        "the upstream request was not cancelled within 5 s of the client leaving"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_closes_an_idle_keep_alive_connection_and_drains() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    assert_eq!(client.answer().await.status, 200);
+    let report = tokio::time::timeout(Duration::from_secs(5), proxy.shutdown())
+        .await
+        .expect("shutdown does not wait for an idle connection");
+    assert!(report.drained);
+    assert!(client.closes().await, "the idle connection was closed");
+}
+
+#[tokio::test]
+async fn answers_made_by_the_proxy_carry_date_and_length() {
+    let dead = crate::support::dead_address().await;
+    let proxy = start_proxy(&format!(
+        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{dead}\"]\n[default]\nprimary = \"mono\"\n"
+    ))
+    .await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let answer = client.answer().await;
+    assert_eq!(answer.status, 502);
+    assert_eq!(answer.json()["error"], "bad_gateway");
+    let date = answer.header("date").expect("a Date header");
+    assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}
