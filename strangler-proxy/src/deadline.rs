@@ -10,10 +10,14 @@
 //! single ticker task (one tokio interval per proxy listener) advances a millisecond clock every
 //! [`TICK`] and wakes the expired ones. Deadlines fire up to two ticks late, never early:
 //! plenty for timeouts configured in hundreds of milliseconds or more.
+//!
+//! A deadline made by [`Deadlines::head_wait`] also ends when the listener stops
+//! ([`Deadlines::stop_head_waits`]): a connection waiting for its next request head then closes,
+//! without watching a stop signal of its own on every request.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -27,6 +31,8 @@ pub struct Deadlines {
     start: Instant,
     /// Milliseconds since `start`, as of the last tick.
     now_ms: AtomicU64,
+    /// Set (under the `slots` lock) once head waits are to end.
+    stopping: AtomicBool,
     slots: Mutex<Slots>,
 }
 
@@ -43,6 +49,7 @@ impl Deadlines {
         Arc::new(Deadlines {
             start: Instant::now(),
             now_ms: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
             slots: Mutex::default(),
         })
     }
@@ -89,6 +96,7 @@ impl Deadlines {
             // deadline has really passed when it fires.
             deadline_ms: self.ms_at(deadline) + TICK.as_millis() as u64,
             slot: None,
+            ends_on_stop: false,
             deadlines: self.clone(),
         }
     }
@@ -96,6 +104,29 @@ impl Deadlines {
     /// A future that completes once `duration` has passed.
     pub fn sleep(self: &Arc<Self>, duration: Duration) -> Sleep {
         self.sleep_until(Instant::now() + duration)
+    }
+
+    /// [`Deadlines::sleep`] that also completes once [`Deadlines::stop_head_waits`] is called.
+    pub fn head_wait(self: &Arc<Self>, duration: Duration) -> Sleep {
+        let mut sleep = self.sleep(duration);
+        sleep.ends_on_stop = true;
+        sleep
+    }
+
+    /// Ends every head wait, now and from now on.
+    pub fn stop_head_waits(&self) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        self.stopping.store(true, Ordering::Relaxed);
+        for (_, waker) in slots.armed.iter_mut().flatten() {
+            if let Some(waker) = waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Whether [`Deadlines::stop_head_waits`] has been called.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 }
 
@@ -121,6 +152,8 @@ pub struct Sleep {
     deadline_ms: u64,
     /// Its slot, once it has been polled before its deadline.
     slot: Option<usize>,
+    /// A head wait (see [`Deadlines::head_wait`]).
+    ends_on_stop: bool,
     deadlines: Arc<Deadlines>,
 }
 
@@ -167,6 +200,13 @@ impl Future for Sleep {
             .slots
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        // Read under the lock that `stop_head_waits` sets it under: either this sees the flag,
+        // or the waker registered below is woken.
+        if this.ends_on_stop && this.deadlines.stopping() {
+            drop(slots);
+            this.disarm();
+            return Poll::Ready(());
+        }
         match this.slot {
             Some(index) => {
                 if let Some((_, waker)) = &mut slots.armed[index]
@@ -263,6 +303,38 @@ mod tests {
         assert_eq!(slow, None);
         let unbounded = before(&mut None, async { 8 }).await;
         assert_eq!(unbounded, Some(8));
+        ticker.abort();
+    }
+
+    #[tokio::test]
+    async fn stopping_ends_head_waits_only() {
+        let deadlines = Deadlines::new();
+        let ticker = tokio::spawn(deadlines.clone().run());
+        let mut head = Some(deadlines.head_wait(Duration::from_secs(60)));
+        let mut request = Some(deadlines.sleep(Duration::from_secs(60)));
+        let waiting = tokio::spawn({
+            let mut head = head.take();
+            async move { before(&mut head, std::future::pending::<()>()).await }
+        });
+        // Let it register before stopping, so the wake-up is what ends it.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        deadlines.stop_head_waits();
+        let ended = tokio::time::timeout(Duration::from_secs(2), waiting).await;
+        assert!(matches!(ended, Ok(Ok(None))), "{ended:?}");
+        // A head wait made afterwards ends at once; a request deadline does not.
+        let mut late_wait = Some(deadlines.head_wait(Duration::from_secs(60)));
+        let late = before(&mut late_wait, std::future::pending::<()>());
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(2), late).await,
+            Ok(None)
+        );
+        let other = before(&mut request, std::future::pending::<()>());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), other)
+                .await
+                .is_err()
+        );
+        drop(head);
         ticker.abort();
     }
 

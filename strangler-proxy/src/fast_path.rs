@@ -21,8 +21,8 @@
 //! client that goes away while its request is in flight cancels it; pipelined requests are
 //! answered in order; answers are streamed (what is ready is written together, and the buffer is
 //! flushed whenever the body has nothing ready); `Date` is added when the answer has none; on
-//! shutdown an idle connection closes and a busy one closes after its answer, which says
-//! `connection: close`.
+//! shutdown a connection waiting for a head closes and a busy one closes after its answer,
+//! which says `connection: close`.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -150,7 +150,7 @@ pub(crate) async fn serve_connection<F, Fut, H, HFut>(
     handler: F,
     limits: HeadLimits,
     deadlines: Arc<Deadlines>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
     hand_over: H,
 ) -> Result<(), hyper::Error>
 where
@@ -164,7 +164,7 @@ where
     // Pipelined bytes read while an answer is pending stop here (hyper's read buffer limit).
     let max_buffered = limits.max_header_bytes.max(8192) + 8192;
     loop {
-        let parts = match next_head(&mut stream, &mut buf, limits, &deadlines, &mut stopped).await {
+        let parts = match next_head(&mut stream, &mut buf, limits, &deadlines).await {
             Next::Plain(parts) => parts,
             Next::NotPlain => {
                 let replay = Replay {
@@ -192,7 +192,7 @@ where
                 },
             }
         };
-        let stopping = *stopped.borrow();
+        let stopping = deadlines.stopping();
         match write_answer(&mut stream, &mut out, response, stopping).await {
             Ok(true) => {}
             Ok(false) | Err(_) => {
@@ -209,7 +209,6 @@ async fn next_head(
     buf: &mut BytesMut,
     limits: HeadLimits,
     deadlines: &Arc<Deadlines>,
-    stopped: &mut watch::Receiver<bool>,
 ) -> Next {
     let mut timeout = None;
     loop {
@@ -223,11 +222,11 @@ async fn next_head(
                 Head::Incomplete => {}
             }
         }
-        let idle = buf.is_empty();
-        if idle && *stopped.borrow() {
+        if buf.is_empty() && deadlines.stopping() {
             return Next::Close;
         }
-        let timeout = timeout.get_or_insert_with(|| deadlines.sleep(limits.header_timeout));
+        // Ends at the header timeout, or when the listener stops (see `Deadlines::head_wait`).
+        let timeout = timeout.get_or_insert_with(|| deadlines.head_wait(limits.header_timeout));
         tokio::select! {
             biased;
             read = stream.read_buf(buf) => match read {
@@ -235,8 +234,6 @@ async fn next_head(
                 Ok(_) => {}
             },
             () = &mut *timeout => return Next::Close,
-            // A change means stopping; an error means the proxy is gone.
-            _ = stopped.changed(), if idle => return Next::Close,
         }
     }
 }

@@ -322,6 +322,8 @@ where
         }
     }
     drop(listener);
+    // Fast-path connections waiting for a head close; busy ones close after their answer.
+    deadlines.stop_head_waits();
     drop(open);
     tokio::time::timeout(drain, all_closed.recv()).await.is_ok()
 }
