@@ -45,8 +45,8 @@ use crate::body::{ClientBody, ProxyBody};
 use crate::deadline::Deadlines;
 use crate::forward::ClientPeer;
 
-/// Header fields parsed here; a head with more goes to hyper (which allows 100).
-const MAX_FIELDS: usize = 64;
+/// Header fields allowed, as in hyper: a head with more goes to hyper at once, for its 431.
+const MAX_FIELDS: usize = 100;
 /// Answer bytes gathered before they are written even though more are ready.
 const FLUSH_AT: usize = 64 * 1024;
 
@@ -76,9 +76,9 @@ pub(crate) enum Head {
 
 /// Reads the request head at the start of `buf` (see the module docs for what is plain).
 pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
-    let mut request = httparse::Request::new(&mut fields);
-    let length = match request.parse(buf) {
+    let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_FIELDS];
+    let mut request = httparse::Request::new(&mut []);
+    let length = match request.parse_with_uninit_headers(buf, &mut fields) {
         Ok(httparse::Status::Complete(length)) if length <= max_header_bytes => length,
         Ok(httparse::Status::Partial) if buf.len() <= max_header_bytes => return Head::Incomplete,
         _ => return Head::NotPlain,
@@ -145,7 +145,7 @@ enum Next {
 /// Serves one client connection: plain requests here, the rest of the connection by hyper from
 /// the first request that is not plain. Returns hyper's result when hyper took over.
 pub(crate) async fn serve_connection<F, Fut, H, HFut>(
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: ClientPeer,
     handler: F,
     limits: HeadLimits,
@@ -159,58 +159,77 @@ where
     H: FnOnce(Replay, watch::Receiver<bool>) -> HFut,
     HFut: Future<Output = Result<(), hyper::Error>>,
 {
-    let mut buf = BytesMut::with_capacity(8192);
+    let mut client = Client {
+        stream,
+        buf: BytesMut::with_capacity(8192),
+        // Pipelined bytes read while an answer is pending stop here (hyper's read buffer limit).
+        max_buffered: limits.max_header_bytes.max(8192) + 8192,
+        read_ended: false,
+    };
     let mut out: Vec<u8> = Vec::with_capacity(8192);
-    // Pipelined bytes read while an answer is pending stop here (hyper's read buffer limit).
-    let max_buffered = limits.max_header_bytes.max(8192) + 8192;
     loop {
-        let parts = match next_head(&mut stream, &mut buf, limits, &deadlines).await {
+        let parts = match next_head(&mut client, limits, &deadlines).await {
             Next::Plain(parts) => parts,
             Next::NotPlain => {
                 let replay = Replay {
-                    prefix: buf.freeze(),
-                    stream,
+                    prefix: client.buf.freeze(),
+                    stream: client.stream,
                 };
                 return hand_over(replay, stopped).await;
             }
             Next::Close => return Ok(()),
         };
         let handling = handler(Request::from_parts(parts, ClientBody::Empty), &peer);
-        let mut handling = std::pin::pin!(handling);
-        let response = loop {
-            // While the answer is pending, a read notices a client that went away (dropping
-            // `handling` cancels the upstream request) and keeps pipelined requests.
-            tokio::select! {
-                biased;
-                answered = handling.as_mut() => {
-                    let Ok(response) = answered;
-                    break response;
-                }
-                read = stream.read_buf(&mut buf), if buf.len() < max_buffered => match read {
-                    Ok(0) | Err(_) => return Ok(()),
-                    Ok(_) => {}
-                },
-            }
+        let response = tokio::select! {
+            biased;
+            Ok(response) = handling => response,
+            // Dropping `handling` cancels the upstream request.
+            () = client.gone() => return Ok(()),
         };
         let stopping = deadlines.stopping();
-        match write_answer(&mut stream, &mut out, response, stopping).await {
+        match write_answer(&mut client, &mut out, response, stopping).await {
             Ok(true) => {}
             Ok(false) | Err(_) => {
-                let _ = stream.shutdown().await;
+                let _ = client.stream.shutdown().await;
                 return Ok(());
             }
         }
     }
 }
 
+/// The client's side of a connection on the fast path.
+struct Client {
+    stream: TcpStream,
+    /// Read and not yet served.
+    buf: BytesMut,
+    max_buffered: usize,
+    /// The client has closed its sending side after requests still in `buf`.
+    read_ended: bool,
+}
+
+impl Client {
+    /// Reads while an answer is pending, keeping pipelined bytes; completes once the client has
+    /// gone (closed with nothing left to answer, or the connection failed), and never otherwise.
+    /// A client that closes its sending side after pipelined requests gets them answered first,
+    /// as hyper does.
+    async fn gone(&mut self) {
+        loop {
+            if self.read_ended || self.buf.len() >= self.max_buffered {
+                return std::future::pending().await;
+            }
+            match self.stream.read_buf(&mut self.buf).await {
+                Ok(0) if !self.buf.is_empty() => self.read_ended = true,
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
 /// Waits until `buf` starts with a complete head, or the connection is to be closed.
-async fn next_head(
-    stream: &mut TcpStream,
-    buf: &mut BytesMut,
-    limits: HeadLimits,
-    deadlines: &Arc<Deadlines>,
-) -> Next {
+async fn next_head(client: &mut Client, limits: HeadLimits, deadlines: &Arc<Deadlines>) -> Next {
     let mut timeout = None;
+    let buf = &mut client.buf;
     loop {
         if !buf.is_empty() {
             match parse_head(buf, limits.max_header_bytes) {
@@ -222,14 +241,14 @@ async fn next_head(
                 Head::Incomplete => {}
             }
         }
-        if buf.is_empty() && deadlines.stopping() {
+        if client.read_ended || (buf.is_empty() && deadlines.stopping()) {
             return Next::Close;
         }
         // Ends at the header timeout, or when the listener stops (see `Deadlines::head_wait`).
         let timeout = timeout.get_or_insert_with(|| deadlines.head_wait(limits.header_timeout));
         tokio::select! {
             biased;
-            read = stream.read_buf(buf) => match read {
+            read = client.stream.read_buf(buf) => match read {
                 Ok(0) | Err(_) => return Next::Close,
                 Ok(_) => {}
             },
@@ -240,7 +259,7 @@ async fn next_head(
 
 /// Writes one answer; returns whether the connection stays open.
 async fn write_answer(
-    stream: &mut TcpStream,
+    client: &mut Client,
     out: &mut Vec<u8>,
     response: Response<ProxyBody>,
     stopping: bool,
@@ -303,8 +322,13 @@ async fn write_answer(
                 Poll::Ready(frame) => frame,
                 Poll::Pending => {
                     // Nothing more ready: what is gathered goes out before waiting.
-                    flush(stream, out).await?;
-                    body.frame().await
+                    flush(&mut client.stream, out).await?;
+                    tokio::select! {
+                        biased;
+                        frame = body.frame() => frame,
+                        // A long answer (a stream, a long poll) ends when its client leaves.
+                        () = client.gone() => return Ok(false),
+                    }
                 }
             };
             let data = match frame {
@@ -321,21 +345,21 @@ async fn write_answer(
                     crate::h1::encode_chunk(out, &data);
                 }
             } else if data.len() >= FLUSH_AT {
-                flush(stream, out).await?;
-                stream.write_all(&data).await?;
+                flush(&mut client.stream, out).await?;
+                client.stream.write_all(&data).await?;
                 continue;
             } else {
                 out.extend_from_slice(&data);
             }
             if out.len() >= FLUSH_AT {
-                flush(stream, out).await?;
+                flush(&mut client.stream, out).await?;
             }
         }
         if chunked {
             out.extend_from_slice(crate::h1::LAST_CHUNK);
         }
     }
-    flush(stream, out).await?;
+    flush(&mut client.stream, out).await?;
     Ok(keep_alive)
 }
 

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::task::Poll;
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -374,6 +375,12 @@ where
 {
     let connection = builder.serve_connection(TokioIo::new(io), service);
     let mut connection = std::pin::pin!(connection);
+    // One poll first: hyper reads the bytes the fast path handed over (a stop applied before
+    // that would find the connection idle and close it with a request unanswered).
+    let first = std::future::poll_fn(|cx| Poll::Ready(connection.as_mut().poll(cx))).await;
+    if let Poll::Ready(result) = first {
+        return result;
+    }
     if !*stopped.borrow_and_update() {
         tokio::select! {
             result = connection.as_mut() => return result,

@@ -405,3 +405,56 @@ async fn answers_made_by_the_proxy_carry_date_and_length() {
     assert!(date.ends_with(" GMT") && date.len() == 29, "{date}");
     assert_eq!(answer.header("content-type"), Some("application/json"));
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_during_a_streamed_answer_frees_the_upstream() {
+    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = upstream.local_addr().expect("addr");
+    let (closed, upstream_closed) = oneshot::channel::<bool>();
+    tokio::spawn(async move {
+        let (mut stream, _) = upstream.accept().await.expect("accept");
+        let mut chunk = [0u8; 4096];
+        let _ = stream.read(&mut chunk).await;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+            .await
+            .expect("write");
+        // Then silence, as an event stream between events.
+        let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await;
+        let _ = closed.send(matches!(eof, Ok(Ok(0) | Err(_))));
+    });
+    let proxy = start_proxy(&format!(
+        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
+    ))
+    .await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    while !String::from_utf8_lossy(&client.buffer).contains("first") {
+        client.fill().await;
+    }
+    drop(client);
+    assert!(
+        upstream_closed.await.expect("upstream task reports"),
+        "the upstream connection was not released within 5 s of the client leaving"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_half_closes_after_pipelining_gets_every_answer() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = proxy_to(&mono).await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    client.stream.shutdown().await.expect("half-close");
+    assert_eq!(client.answer().await.json()["path"], "/a");
+    assert_eq!(client.answer().await.json()["path"], "/b");
+    assert!(client.closes().await, "closed once everything was answered");
+}
