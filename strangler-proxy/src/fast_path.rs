@@ -179,7 +179,11 @@ where
             }
             Next::Close => return Ok(()),
         };
-        let handling = handler(Request::from_parts(parts, ClientBody::Empty), &peer);
+        // Pinned here, not moved into the `select!`: the request's future is large.
+        let handling = std::pin::pin!(handler(
+            Request::from_parts(parts, ClientBody::Empty),
+            &peer
+        ));
         let response = tokio::select! {
             biased;
             Ok(response) = handling => response,
