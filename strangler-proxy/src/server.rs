@@ -19,8 +19,8 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body::{ClientBody, ProxyBody};
 use crate::config::ValidConfig;
@@ -284,8 +284,9 @@ where
         max_header_bytes,
         header_timeout,
     };
-    // Every connection task holds a sender; all are gone once every connection has closed.
-    let (open, mut all_closed) = mpsc::channel::<()>(1);
+    // The open connections: waited for when draining, aborted when the drain time runs out
+    // (or when this task is aborted), so none outlives the proxy.
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -300,11 +301,11 @@ where
                         counted.is_some().then_some((limits, deadlines.clone())),
                         stopped.clone(),
                     );
-                    let open = open.clone();
                     let counted = counted.clone();
-                    tokio::spawn(async move {
+                    // Finished ones are reaped here, so the set holds the open ones only.
+                    while connections.try_join_next().is_some() {}
+                    connections.spawn(async move {
                         let result = connection.await;
-                        drop(open);
                         if let Err(error) = result
                             && error.is_parse()
                             && let Some(shared) = counted
@@ -325,8 +326,8 @@ where
     drop(listener);
     // Fast-path connections waiting for a head close; busy ones close after their answer.
     deadlines.stop_head_waits();
-    drop(open);
-    tokio::time::timeout(drain, all_closed.recv()).await.is_ok()
+    let all_closed = async { while connections.join_next().await.is_some() {} };
+    tokio::time::timeout(drain, all_closed).await.is_ok()
 }
 
 /// One client connection: on the fast path when `fast` holds its limits and clock, by hyper

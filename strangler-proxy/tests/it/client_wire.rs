@@ -458,3 +458,40 @@ async fn a_client_that_half_closes_after_pipelining_gets_every_answer() {
     assert_eq!(client.answer().await.json()["path"], "/b");
     assert!(client.closes().await, "closed once everything was answered");
 }
+
+#[tokio::test]
+async fn a_request_still_running_when_the_drain_time_ends_loses_its_connection() {
+    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = upstream.local_addr().expect("addr");
+    let (got_request, request_arrived) = oneshot::channel::<()>();
+    let holding = tokio::spawn(async move {
+        let (mut stream, _) = upstream.accept().await.expect("accept");
+        let mut chunk = [0u8; 4096];
+        let _ = stream.read(&mut chunk).await;
+        let _ = got_request.send(());
+        // Never answers within the test.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(stream);
+    });
+    let proxy = start_proxy(&format!(
+        "{HEADER}[timeouts]\ndrain = \"200ms\"\n[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
+    ))
+    .await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client
+        .stream
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    request_arrived
+        .await
+        .expect("the request reached the upstream");
+    let report = proxy.shutdown().await;
+    assert!(!report.drained, "the request could not have finished");
+    // The connection does not outlive the proxy (it would wait for the 30 s request timeout).
+    assert!(
+        client.closes().await,
+        "the client connection was not closed"
+    );
+    holding.abort();
+}
