@@ -313,7 +313,11 @@ async fn write_answer(
         match length {
             Some(length) => {
                 let mut digits = [0; 20];
-                put_field(out, b"content-length", decimal(length, &mut digits));
+                put_field(
+                    out,
+                    b"content-length",
+                    crate::h1::format_u64(length, &mut digits),
+                );
             }
             None => put_field(out, b"transfer-encoding", b"chunked"),
         }
@@ -388,19 +392,6 @@ fn poll_ready(
 ) -> Poll<Option<Result<Frame<Bytes>, crate::pool::ExchangeError>>> {
     let mut cx = Context::from_waker(Waker::noop());
     Pin::new(body).poll_frame(&mut cx)
-}
-
-/// `value` in decimal digits, written at the end of `digits`.
-fn decimal(mut value: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            return &digits[start..];
-        }
-    }
 }
 
 /// Whether a comma-separated header value holds `token` (any case).

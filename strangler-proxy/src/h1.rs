@@ -149,7 +149,8 @@ pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
 /// The last chunk of a chunked body, with no trailers.
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
-fn format_u64(mut value: u64, buffer: &mut [u8; 20]) -> &[u8] {
+/// `value` in decimal digits, written at the end of `buffer`.
+pub(crate) fn format_u64(mut value: u64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut start = buffer.len();
     loop {
         start -= 1;

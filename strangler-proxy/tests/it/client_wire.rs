@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use crate::support::{HEADER, TestUpstream, fill, raw_exchange, start_proxy};
+use crate::support::{HEADER, TestUpstream, raw_exchange, start_proxy};
 
 /// One answer as read off the wire.
 #[derive(Debug)]
@@ -118,6 +118,10 @@ impl Reader {
         answer
     }
 
+    async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
     /// Whether the proxy closes the connection within 5 s (after any answers already read).
     async fn closes(&mut self) -> bool {
         let mut chunk = [0u8; 1024];
@@ -135,14 +139,48 @@ async fn connect(address: SocketAddr) -> Reader {
     }
 }
 
-async fn proxy_to(upstream: &TestUpstream) -> strangler_proxy::RunningProxy {
-    start_proxy(&fill(
-        &format!(
-            "{HEADER}[upstreams.mono]\nendpoints = [\"{{mono}}\"]\n[default]\nprimary = \"mono\"\n"
-        ),
-        &[upstream],
+/// An upstream on loopback that takes one request, writes `begin` (the first bytes of an
+/// answer, or nothing) and then stays silent. It reports when the request arrived, and whether
+/// the proxy then closed that connection within 5 s.
+struct StalledUpstream {
+    address: SocketAddr,
+    arrived: oneshot::Receiver<()>,
+    released: oneshot::Receiver<bool>,
+}
+
+fn stalled_upstream(begin: &'static [u8]) -> StalledUpstream {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let address = listener.local_addr().expect("addr");
+    let (arrived_tx, arrived) = oneshot::channel();
+    let (released_tx, released) = oneshot::channel();
+    tokio::spawn(async move {
+        let listener = TcpListener::from_std(listener).expect("tokio listener");
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut chunk = [0u8; 4096];
+        let _ = stream.read(&mut chunk).await;
+        stream.write_all(begin).await.expect("write");
+        let _ = arrived_tx.send(());
+        let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await;
+        let _ = released_tx.send(matches!(eof, Ok(Ok(0) | Err(_))));
+    });
+    StalledUpstream {
+        address,
+        arrived,
+        released,
+    }
+}
+
+/// A proxy whose default route goes to `address`, with `extra` config lines.
+async fn proxy_at(address: SocketAddr, extra: &str) -> strangler_proxy::RunningProxy {
+    start_proxy(&format!(
+        "{HEADER}{extra}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
     ))
     .await
+}
+
+async fn proxy_to(upstream: &TestUpstream) -> strangler_proxy::RunningProxy {
+    proxy_at(upstream.addr, "").await
 }
 
 #[tokio::test]
@@ -151,14 +189,12 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
     let proxy = proxy_to(&mono).await;
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(
+        .send(
             b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n\
               GET /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n\
               DELETE /c HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n",
         )
-        .await
-        .expect("write");
+        .await;
     for (method, path) in [("GET", "/a"), ("GET", "/b?q=1"), ("DELETE", "/c")] {
         let answer = client.answer().await;
         assert_eq!(answer.status, 200);
@@ -169,11 +205,7 @@ async fn pipelined_requests_are_answered_in_order_on_one_connection() {
         assert!(answer.header("x-request-id").is_some(), "{answer:?}");
     }
     // Still open: a fourth request on the same connection.
-    client
-        .stream
-        .write_all(b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    client.send(b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(client.answer().await.json()["path"], "/d");
     assert_eq!(mono.hits(), 4);
 }
@@ -185,26 +217,20 @@ async fn a_request_with_a_body_hands_the_connection_to_hyper_with_the_bytes_alre
     let mut client = connect(proxy.listen_addr()).await;
     // One write: the plain GET is read together with the chunked POST and the GET behind it.
     client
-        .stream
-        .write_all(
+        .send(
             b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n\
               POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
               5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n\
               GET /third HTTP/1.1\r\nHost: x\r\n\r\n",
         )
-        .await
-        .expect("write");
+        .await;
     assert_eq!(client.answer().await.json()["path"], "/first");
     let echoed = client.answer().await;
     assert_eq!(echoed.status, 200);
     assert_eq!(echoed.body, b"hello world");
     assert_eq!(client.answer().await.json()["path"], "/third");
     // And a request with a length-delimited body, then a plain one, on the same connection.
-    client
-        .stream
-        .write_all(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /last HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    client.send(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /last HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(client.answer().await.body, b"abc");
     assert_eq!(client.answer().await.json()["path"], "/last");
 }
@@ -215,10 +241,8 @@ async fn a_malformed_head_after_good_requests_is_refused_with_400_and_counted() 
     let proxy = proxy_to(&mono).await;
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /not ok HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+        .send(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /not ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     assert_eq!(client.answer().await.status, 200);
     assert_eq!(client.answer().await.status, 400);
     assert!(client.closes().await, "closed after the 400");
@@ -246,11 +270,7 @@ async fn http_1_0_head_and_expect_requests_are_served_by_hyper() {
     assert!(answer.contains("\"path\":\"/old\""), "{answer}");
 
     let mut client = connect(proxy.listen_addr()).await;
-    client
-        .stream
-        .write_all(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    client.send(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let mut seen = String::new();
     while !seen.contains("\r\n\r\n") {
         client.fill().await;
@@ -271,12 +291,10 @@ async fn http_1_0_head_and_expect_requests_are_served_by_hyper() {
 
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(
+        .send(
             b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
         )
-        .await
-        .expect("write");
+        .await;
     while !String::from_utf8_lossy(&client.buffer).contains("100 Continue") {
         client.fill().await;
     }
@@ -311,16 +329,11 @@ async fn an_answer_is_streamed_as_the_upstream_sends_it() {
             .expect("write");
         let _ = stream.read(&mut chunk).await;
     });
-    let proxy = start_proxy(&format!(
-        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
-    ))
-    .await;
+    let proxy = proxy_at(address, "").await;
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+        .send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     while !String::from_utf8_lossy(&client.buffer).contains("first") {
         client.fill().await;
     }
@@ -333,36 +346,17 @@ async fn an_answer_is_streamed_as_the_upstream_sends_it() {
 
 #[tokio::test]
 async fn a_client_that_leaves_cancels_its_upstream_request() {
-    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = upstream.local_addr().expect("addr");
-    let (got_request, request_arrived) = oneshot::channel::<()>();
-    let (closed, upstream_closed) = oneshot::channel::<bool>();
-    tokio::spawn(async move {
-        let (mut stream, _) = upstream.accept().await.expect("accept");
-        let mut chunk = [0u8; 4096];
-        let _ = stream.read(&mut chunk).await;
-        let _ = got_request.send(());
-        // Never answers; the proxy's side of this connection closes once the request is dropped.
-        let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await;
-        let _ = closed.send(matches!(eof, Ok(Ok(0) | Err(_))));
-    });
-    let proxy = start_proxy(&format!(
-        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
-    ))
-    .await;
-    let mut client = TcpStream::connect(proxy.listen_addr())
-        .await
-        .expect("connect");
-    client
-        .write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    request_arrived
+    let upstream = stalled_upstream(b"");
+    let proxy = proxy_at(upstream.address, "").await;
+    let mut client = connect(proxy.listen_addr()).await;
+    client.send(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    upstream
+        .arrived
         .await
         .expect("the request reached the upstream");
     drop(client);
     assert!(
-        upstream_closed.await.expect("upstream task reports"),
+        upstream.released.await.expect("upstream task reports"),
         "the upstream request was not cancelled within 5 s of the client leaving"
     );
 }
@@ -372,11 +366,7 @@ async fn shutdown_closes_an_idle_keep_alive_connection_and_drains() {
     let mono = TestUpstream::start("mono").await;
     let proxy = proxy_to(&mono).await;
     let mut client = connect(proxy.listen_addr()).await;
-    client
-        .stream
-        .write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    client.send(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(client.answer().await.status, 200);
     let report = tokio::time::timeout(Duration::from_secs(5), proxy.shutdown())
         .await
@@ -388,16 +378,9 @@ async fn shutdown_closes_an_idle_keep_alive_connection_and_drains() {
 #[tokio::test]
 async fn answers_made_by_the_proxy_carry_date_and_length() {
     let dead = crate::support::dead_address().await;
-    let proxy = start_proxy(&format!(
-        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{dead}\"]\n[default]\nprimary = \"mono\"\n"
-    ))
-    .await;
+    let proxy = proxy_at(dead, "").await;
     let mut client = connect(proxy.listen_addr()).await;
-    client
-        .stream
-        .write_all(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    client.send(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let answer = client.answer().await;
     assert_eq!(answer.status, 502);
     assert_eq!(answer.json()["error"], "bad_gateway");
@@ -408,37 +391,20 @@ async fn answers_made_by_the_proxy_carry_date_and_length() {
 
 #[tokio::test]
 async fn a_client_that_leaves_during_a_streamed_answer_frees_the_upstream() {
-    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = upstream.local_addr().expect("addr");
-    let (closed, upstream_closed) = oneshot::channel::<bool>();
-    tokio::spawn(async move {
-        let (mut stream, _) = upstream.accept().await.expect("accept");
-        let mut chunk = [0u8; 4096];
-        let _ = stream.read(&mut chunk).await;
-        stream
-            .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
-            .await
-            .expect("write");
-        // Then silence, as an event stream between events.
-        let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk)).await;
-        let _ = closed.send(matches!(eof, Ok(Ok(0) | Err(_))));
-    });
-    let proxy = start_proxy(&format!(
-        "{HEADER}[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
-    ))
-    .await;
+    // The first event of a stream, then silence.
+    let upstream =
+        stalled_upstream(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+    let proxy = proxy_at(upstream.address, "").await;
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+        .send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     while !String::from_utf8_lossy(&client.buffer).contains("first") {
         client.fill().await;
     }
     drop(client);
     assert!(
-        upstream_closed.await.expect("upstream task reports"),
+        upstream.released.await.expect("upstream task reports"),
         "the upstream connection was not released within 5 s of the client leaving"
     );
 }
@@ -449,10 +415,8 @@ async fn a_client_that_half_closes_after_pipelining_gets_every_answer() {
     let proxy = proxy_to(&mono).await;
     let mut client = connect(proxy.listen_addr()).await;
     client
-        .stream
-        .write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+        .send(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     client.stream.shutdown().await.expect("half-close");
     assert_eq!(client.answer().await.json()["path"], "/a");
     assert_eq!(client.answer().await.json()["path"], "/b");
@@ -461,37 +425,23 @@ async fn a_client_that_half_closes_after_pipelining_gets_every_answer() {
 
 #[tokio::test]
 async fn a_request_still_running_when_the_drain_time_ends_loses_its_connection() {
-    let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = upstream.local_addr().expect("addr");
-    let (got_request, request_arrived) = oneshot::channel::<()>();
-    let holding = tokio::spawn(async move {
-        let (mut stream, _) = upstream.accept().await.expect("accept");
-        let mut chunk = [0u8; 4096];
-        let _ = stream.read(&mut chunk).await;
-        let _ = got_request.send(());
-        // Never answers within the test.
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        drop(stream);
-    });
-    let proxy = start_proxy(&format!(
-        "{HEADER}[timeouts]\ndrain = \"200ms\"\n[upstreams.mono]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"mono\"\n"
-    ))
-    .await;
+    let upstream = stalled_upstream(b"");
+    let proxy = proxy_at(upstream.address, "[timeouts]\ndrain = \"200ms\"\n").await;
     let mut client = connect(proxy.listen_addr()).await;
-    client
-        .stream
-        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
-    request_arrived
+    client.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    upstream
+        .arrived
         .await
         .expect("the request reached the upstream");
     let report = proxy.shutdown().await;
     assert!(!report.drained, "the request could not have finished");
-    // The connection does not outlive the proxy (it would wait for the 30 s request timeout).
+    // Nothing outlives the proxy (the request would wait for its 30 s timeout otherwise).
     assert!(
         client.closes().await,
         "the client connection was not closed"
     );
-    holding.abort();
+    assert!(
+        upstream.released.await.expect("upstream task reports"),
+        "the upstream connection was not closed"
+    );
 }
