@@ -1,10 +1,9 @@
 //! The proxy listener's own HTTP/1.1 server side for the plain request, with hyper's for
 //! everything else.
 //!
-//! Why: per proxied request, hyper's server dispatcher costs about 3,400 user-space instructions
-//! more than reading the head with `httparse` and writing the answer from one buffer (22.7k
-//! against 19.2k per request on `bench/proxy.sh --instructions`; nginx needs 19.1k). With one
-//! worker thread that is the margin between level with nginx and ahead of it.
+//! Why: with hyper's server side a proxied request cost 22.7k user-space instructions; read with
+//! `httparse` and answered from one buffer here it costs 20.5k (`bench/proxy.sh
+//! --instructions`; nginx needs 19.2k). With one worker thread that is the proxy's whole budget.
 //!
 //! How it stays correct: a connection starts here, and only a request whose head is complete and
 //! plain is served here: HTTP/1.1, no body (no `Transfer-Encoding`, `Content-Length` absent or
