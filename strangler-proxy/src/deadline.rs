@@ -113,7 +113,8 @@ impl Deadlines {
         sleep
     }
 
-    /// Ends every head wait, now and from now on.
+    /// Ends every head wait, now and from now on. (It wakes every armed deadline: the others
+    /// find theirs not passed yet and wait on, one extra poll each, once per shutdown.)
     pub fn stop_head_waits(&self) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         self.stopping.store(true, Ordering::Relaxed);

@@ -18,7 +18,7 @@
 //! What this side does the way hyper's does: the header read timeout runs from the moment a
 //! connection waits for a head (idle keep-alive time included) and closes without an answer; a
 //! client that goes away while its request is in flight cancels it; pipelined requests are
-//! answered in order; answers are streamed (what is ready is written together, and the buffer is
+//! answered in order (after a half-close too, where hyper answers only the first); answers are streamed (what is ready is written together, and the buffer is
 //! flushed whenever the body has nothing ready); `Date` is added when the answer has none; on
 //! shutdown a connection waiting for a head closes and a busy one closes after its answer,
 //! which says `connection: close`.
@@ -213,8 +213,8 @@ struct Client {
 impl Client {
     /// Reads while an answer is pending, keeping pipelined bytes; completes once the client has
     /// gone (closed with nothing left to answer, or the connection failed), and never otherwise.
-    /// A client that closes its sending side after pipelined requests gets them answered first,
-    /// as hyper does.
+    /// A client that closes its sending side after pipelined requests gets them all answered
+    /// (hyper answers the first and drops the rest); one with nothing pipelined is gone.
     async fn gone(&mut self) {
         loop {
             if self.read_ended || self.buf.len() >= self.max_buffered {
