@@ -18,10 +18,10 @@
 //! What this side does the way hyper's does: the header read timeout runs from the moment a
 //! connection waits for a head (idle keep-alive time included) and closes without an answer; a
 //! client that goes away while its request is in flight cancels it; pipelined requests are
-//! answered in order (after a half-close too, where hyper answers only the first); answers are streamed (what is ready is written together, and the buffer is
-//! flushed whenever the body has nothing ready); `Date` is added when the answer has none; on
-//! shutdown a connection waiting for a head closes and a busy one closes after its answer,
-//! which says `connection: close`.
+//! answered in order (after a half-close too, where hyper answers only the first); answers are
+//! streamed (what is ready is written together, and the buffer is flushed whenever the body has
+//! nothing ready); `Date` is added when the answer has none; on shutdown a connection waiting
+//! for a head closes and a busy one closes after its answer, which says `connection: close`.
 
 use std::convert::Infallible;
 use std::future::Future;
