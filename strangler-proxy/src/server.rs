@@ -252,7 +252,8 @@ impl Drop for RunningProxy {
 /// Accepts connections until told to stop, then drains; returns whether draining finished in time.
 /// With `counted`, a request hyper refuses itself before the handler sees it (a malformed head:
 /// 400; a head over the limit: 431) counts in that proxy's `rejected` metric, and connections
-/// start on the [`fast_path`](crate::fast_path) (the proxy listener; the admin API is hyper's only).
+/// start on the [`fast_path`](crate::fast_path) (the proxy listener; the admin API is served by
+/// hyper alone).
 async fn serve<F, Fut>(
     listener: TcpListener,
     mut stopped: watch::Receiver<bool>,
