@@ -488,3 +488,121 @@ impl AsyncWrite for Replay {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LIMIT: usize = 16 * 1024;
+
+    /// A head built from real names and values in random case and order.
+    fn head_text(method: &str, target: &str, version: &str, fields: &[(&str, &str)]) -> String {
+        let mut text = format!("{method} {target} {version}\r\n");
+        for (name, value) in fields {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text
+    }
+
+    #[test]
+    fn only_plain_requests_are_served_here() {
+        let plain = head_text(
+            "GET",
+            "/a?b=1",
+            "HTTP/1.1",
+            &[("Host", "x"), ("X-User", "u")],
+        );
+        let Head::Plain(parts, length) = parse_head(plain.as_bytes(), LIMIT) else {
+            panic!("a plain GET is served here");
+        };
+        assert_eq!(length, plain.len());
+        assert_eq!(parts.method, Method::GET);
+        assert_eq!(parts.uri, "/a?b=1");
+        assert_eq!(parts.headers["x-user"], "u");
+        for (method, version, fields) in [
+            ("POST", "HTTP/1.1", vec![("Content-Length", "3")]),
+            ("POST", "HTTP/1.1", vec![("Content-Length", "00")]),
+            (
+                "POST",
+                "HTTP/1.1",
+                vec![("Content-Length", "0"), ("Content-Length", "0")],
+            ),
+            ("POST", "HTTP/1.1", vec![("Transfer-Encoding", "chunked")]),
+            ("GET", "HTTP/1.1", vec![("Expect", "100-continue")]),
+            ("GET", "HTTP/1.1", vec![("Upgrade", "websocket")]),
+            ("GET", "HTTP/1.1", vec![("Connection", "close")]),
+            ("GET", "HTTP/1.0", vec![]),
+            ("HEAD", "HTTP/1.1", vec![]),
+            ("CONNECT", "HTTP/1.1", vec![]),
+        ] {
+            let text = head_text(method, "/", version, &fields);
+            assert!(
+                matches!(parse_head(text.as_bytes(), LIMIT), Head::NotPlain),
+                "{text:?} must go to hyper"
+            );
+        }
+        let partial = "GET / HTTP/1.1\r\nHost: x\r\n";
+        assert!(matches!(
+            parse_head(partial.as_bytes(), LIMIT),
+            Head::Incomplete
+        ));
+        let oversized = head_text("GET", "/", "HTTP/1.1", &[("X-Big", &"v".repeat(LIMIT))]);
+        assert!(matches!(
+            parse_head(oversized.as_bytes(), LIMIT),
+            Head::NotPlain
+        ));
+        assert!(matches!(
+            parse_head(&oversized.as_bytes()[..LIMIT + 10], LIMIT),
+            Head::NotPlain
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever a client sends, the fast path serves it, waits, or hands it on; no panic.
+        #[test]
+        fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Head::Plain(_, length) = parse_head(&bytes, LIMIT) {
+                prop_assert!(length <= bytes.len());
+            }
+        }
+
+        /// Heads that look almost right: a head served here carries no body of any kind and is
+        /// exactly the bytes httparse counts; everything else is hyper's.
+        #[test]
+        fn plausible_heads_are_plain_only_without_a_body(
+            method in prop::sample::select(vec!["GET", "POST", "DELETE", "HEAD", "get", "PURGE"]),
+            version in prop::sample::select(vec!["HTTP/1.1", "HTTP/1.0", "HTTP/2.0"]),
+            fields in proptest::collection::vec(
+                (prop::sample::select(vec![
+                    "Content-Length", "content-length", "Transfer-Encoding", "Connection",
+                    "Expect", "Upgrade", "Host", "X-A", "TE",
+                ]), prop::sample::select(vec![
+                    "0", "00", "+0", " 0", "5", "chunked", "close", "keep-alive", "Keep-Alive",
+                    "100-continue", "", "x",
+                ])),
+                0..6,
+            ),
+            pipelined in prop::sample::select(vec!["", "GET / HTTP/1.1\r\n\r\n", "garbage"]),
+        ) {
+            let head = head_text(method, "/p", version, &fields);
+            let bytes = format!("{head}{pipelined}");
+            if let Head::Plain(parts, length) = parse_head(bytes.as_bytes(), LIMIT) {
+                prop_assert_eq!(length, head.len());
+                prop_assert_eq!(version, "HTTP/1.1");
+                prop_assert!(method != "HEAD");
+                prop_assert!(!parts.headers.contains_key(header::TRANSFER_ENCODING));
+                prop_assert!(!parts.headers.contains_key(header::EXPECT));
+                prop_assert!(!parts.headers.contains_key(header::UPGRADE));
+                let lengths: Vec<_> = parts.headers.get_all(header::CONTENT_LENGTH).iter().collect();
+                prop_assert!(lengths.is_empty() || lengths == [&HeaderValue::from_static("0")]);
+                for value in parts.headers.get_all(header::CONNECTION) {
+                    prop_assert!(value.as_bytes().eq_ignore_ascii_case(b"keep-alive"));
+                }
+            }
+        }
+    }
+}
