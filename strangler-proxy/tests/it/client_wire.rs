@@ -118,6 +118,17 @@ impl Reader {
         answer
     }
 
+    /// Reads until what has been read holds `text`; returns all of it as text.
+    async fn read_until(&mut self, text: &str) -> String {
+        loop {
+            let seen = String::from_utf8_lossy(&self.buffer).into_owned();
+            if seen.contains(text) {
+                return seen;
+            }
+            self.fill().await;
+        }
+    }
+
     async fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.expect("write");
     }
@@ -271,11 +282,7 @@ async fn http_1_0_head_and_expect_requests_are_served_by_hyper() {
 
     let mut client = connect(proxy.listen_addr()).await;
     client.send(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    let mut seen = String::new();
-    while !seen.contains("\r\n\r\n") {
-        client.fill().await;
-        seen = String::from_utf8_lossy(&client.buffer).into_owned();
-    }
+    let seen = client.read_until("\r\n\r\n").await;
     assert!(seen.starts_with("HTTP/1.1 200 OK\r\n"), "{seen}");
     let content_length: usize = seen
         .lines()
@@ -295,9 +302,7 @@ async fn http_1_0_head_and_expect_requests_are_served_by_hyper() {
             b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
         )
         .await;
-    while !String::from_utf8_lossy(&client.buffer).contains("100 Continue") {
-        client.fill().await;
-    }
+    client.read_until("100 Continue").await;
     client.buffer.clear();
     client.stream.write_all(b"hi").await.expect("write");
     assert_eq!(client.answer().await.body, b"hi");
@@ -334,9 +339,7 @@ async fn an_answer_is_streamed_as_the_upstream_sends_it() {
     client
         .send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
-    while !String::from_utf8_lossy(&client.buffer).contains("first") {
-        client.fill().await;
-    }
+    client.read_until("first").await;
     saw_first.send(()).expect("upstream waits");
     let answer = client.answer().await;
     assert_eq!(answer.header("transfer-encoding"), Some("chunked"));
@@ -399,9 +402,7 @@ async fn a_client_that_leaves_during_a_streamed_answer_frees_the_upstream() {
     client
         .send(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
-    while !String::from_utf8_lossy(&client.buffer).contains("first") {
-        client.fill().await;
-    }
+    client.read_until("first").await;
     drop(client);
     assert!(
         upstream.released.await.expect("upstream task reports"),
