@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
+use crate::h1::ReceivedFields;
 use crate::pool::{ExchangeError, PooledBody};
 
 /// Why streaming the client's body to the upstream stopped.
@@ -213,6 +214,25 @@ impl ProxyBody {
     /// A body of the proxy's own.
     pub fn local(bytes: impl Into<Bytes>) -> Self {
         ProxyBody::Local(Full::new(bytes.into()))
+    }
+
+    /// The header fields the upstream sent with this answer; `None` for the proxy's own.
+    pub fn received_fields(&self) -> Option<&ReceivedFields> {
+        match self {
+            ProxyBody::Upstream(pooled) => Some(pooled.received_fields()),
+            ProxyBody::Teed(tee) => Some(tee.inner.received_fields()),
+            ProxyBody::Local(_) => None,
+        }
+    }
+
+    /// Takes the upstream's header fields out (empty for the proxy's own answers), for the
+    /// writer of the answer.
+    pub fn take_received_fields(&mut self) -> ReceivedFields {
+        match self {
+            ProxyBody::Upstream(pooled) => pooled.take_received_fields(),
+            ProxyBody::Teed(tee) => tee.inner.take_received_fields(),
+            ProxyBody::Local(_) => ReceivedFields::default(),
+        }
     }
 }
 

@@ -268,6 +268,7 @@ async fn write_answer(
     stopping: bool,
 ) -> io::Result<bool> {
     let (head, mut body) = response.into_parts();
+    let received = body.take_received_fields();
     let status = head.status;
     let bodiless = status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -289,9 +290,19 @@ async fn write_answer(
     out.extend_from_slice(b"\r\n");
     let mut keep_alive = !stopping;
     let mut says_close = false;
+    // The upstream's fields as it sent them (hop-by-hop ones were left out when they were
+    // read), then the ones the proxy added or, for an answer of its own, made.
+    let mut has_date = false;
+    for (name, value) in received.iter() {
+        if name.eq_ignore_ascii_case(b"content-length") && status != StatusCode::NOT_MODIFIED {
+            // The framing is this side's to write.
+            continue;
+        }
+        has_date |= name.eq_ignore_ascii_case(b"date");
+        put_field(out, name, value);
+    }
     for (name, value) in &head.headers {
         match *name {
-            // The framing is this side's to write.
             header::TRANSFER_ENCODING => continue,
             header::CONTENT_LENGTH if status != StatusCode::NOT_MODIFIED => continue,
             header::CONNECTION if has_token(value.as_bytes(), b"close") => {
@@ -302,7 +313,7 @@ async fn write_answer(
         }
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    if !head.headers.contains_key(header::DATE) {
+    if !has_date && !head.headers.contains_key(header::DATE) {
         put_field(out, b"date", &http_date());
     }
     if !keep_alive && !says_close {

@@ -266,11 +266,19 @@ pub(crate) async fn handle(
         }
     };
     let status = attempt.response.status();
-    attempt
+    // The upstream's own id for the answer is kept; otherwise the request's is added.
+    let upstream_id = attempt
         .response
-        .headers_mut()
-        .entry(X_REQUEST_ID)
-        .or_insert_with(|| request_id_value.clone());
+        .body()
+        .received_fields()
+        .is_some_and(|fields| fields.contains(&X_REQUEST_ID));
+    if !upstream_id {
+        attempt
+            .response
+            .headers_mut()
+            .entry(X_REQUEST_ID)
+            .or_insert_with(|| request_id_value.clone());
+    }
     let latency = started.elapsed();
     decision
         .route

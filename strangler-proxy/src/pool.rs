@@ -36,8 +36,8 @@ use tokio::task::JoinHandle;
 use crate::body::{LimitedBody, RequestBodyError};
 use crate::deadline::{Deadlines, before};
 use crate::h1::{
-    self, ChunkError, ChunkedDecoder, Decoded, HeadError, LAST_CHUNK, RequestFraming,
-    ResponseFraming,
+    self, ChunkError, ChunkedDecoder, Decoded, HeadError, LAST_CHUNK, ReceivedFields,
+    RequestFraming, ResponseFraming,
 };
 
 /// Idle connections kept per instance; more are closed when they come back.
@@ -367,6 +367,7 @@ impl ConnectionPool {
         keep_alive: bool,
     ) -> Response<PooledBody> {
         let mut response = Response::new(PooledBody::new(
+            head.fields,
             read,
             writer,
             self.clone(),
@@ -376,7 +377,6 @@ impl ConnectionPool {
         // The version stays our own (HTTP/1.1): the upstream's is a property of its hop, and a
         // proxy answers in its own version (RFC 9110, section 6.2); the head does not carry it.
         *response.status_mut() = head.status;
-        *response.headers_mut() = head.headers;
         response
     }
 }
@@ -612,6 +612,8 @@ enum BodyState {
 /// back to the pool as soon as the last byte is read, or is closed if the body is dropped early.
 #[derive(Debug)]
 pub struct PooledBody {
+    /// The header fields of the answer this body belongs to, until a writer takes them.
+    fields: ReceivedFields,
     state: BodyState,
     read: Option<ReadSide>,
     writer: Option<Writer>,
@@ -621,6 +623,7 @@ pub struct PooledBody {
 
 impl PooledBody {
     fn new(
+        fields: ReceivedFields,
         read: ReadSide,
         writer: Writer,
         pool: Arc<ConnectionPool>,
@@ -634,6 +637,7 @@ impl PooledBody {
             ResponseFraming::UntilClose => BodyState::UntilClose,
         };
         let mut body = PooledBody {
+            fields,
             state,
             read: Some(read),
             writer: Some(writer),
@@ -644,6 +648,17 @@ impl PooledBody {
             body.finish();
         }
         body
+    }
+
+    /// The header fields the upstream sent with this answer, as received (see
+    /// [`ReceivedFields`] for why they travel with the body).
+    pub fn received_fields(&self) -> &ReceivedFields {
+        &self.fields
+    }
+
+    /// Takes the header fields out, for the writer of the answer.
+    pub fn take_received_fields(&mut self) -> ReceivedFields {
+        std::mem::take(&mut self.fields)
     }
 
     /// The body has been read: the connection can serve the next request, unless the upstream

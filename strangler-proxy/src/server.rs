@@ -348,7 +348,16 @@ where
     let hyper_handler = handler.clone();
     let hyper_peer = peer.clone();
     let service = service_fn(move |request: Request<Incoming>| {
-        hyper_handler(request.map(ClientBody::Hyper), &hyper_peer)
+        let answer = hyper_handler(request.map(ClientBody::Hyper), &hyper_peer);
+        async move {
+            let mut response = answer.await?;
+            // hyper writes the header map only.
+            let fields = response.body_mut().take_received_fields();
+            if !fields.is_empty() {
+                *response.headers_mut() = fields.merged_with(response.headers());
+            }
+            Ok::<_, Infallible>(response)
+        }
     });
     let by_hyper = move |io: Replay, stopped| serve_by_hyper(builder, io, service, stopped);
     match fast {

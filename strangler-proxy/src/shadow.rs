@@ -149,6 +149,7 @@ async fn observe(
             .await
             .ok()?;
         let (head, body) = response.into_parts();
+        let headers = body.received_fields().merged_with(&head.headers);
         let body = Limited::new(body, SHADOW_BODY_LIMIT)
             .collect()
             .await
@@ -156,7 +157,7 @@ async fn observe(
             .map(|c| c.to_bytes());
         Some(Observed {
             status: head.status,
-            headers: head.headers,
+            headers,
             body,
         })
     };
@@ -302,6 +303,7 @@ pub(crate) fn start_mirror(
             unsent,
         };
     };
+    let primary_headers = pooled.received_fields().merged_with(&head.headers);
     let (done, primary_body) = tokio::sync::oneshot::channel();
     let mirror = Mirror {
         route: decision.route.name.clone(),
@@ -318,7 +320,7 @@ pub(crate) fn start_mirror(
     tokio::spawn(run(
         mirror,
         head.status,
-        head.headers.clone(),
+        primary_headers,
         primary_body,
         decision.route.metrics.shadow.clone(),
         shared.diffs.clone(),

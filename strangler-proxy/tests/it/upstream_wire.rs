@@ -58,6 +58,12 @@ fn answer(path: &str) -> (&'static [u8], bool) {
             false,
         ),
         "/http10" => (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", true),
+        "/own-id" => (
+            b"HTTP/1.1 200 OK\r\nX-Request-Id: up-7\r\nDate: Sun, 06 Dec 2026 07:00:00 GMT\r\n\
+              Connection: x-secret\r\nX-Secret: s\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\
+              Content-Length: 2\r\n\r\nok",
+            false,
+        ),
         "/bad-chunk" => (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnope\r\n",
             true,
@@ -278,6 +284,43 @@ async fn head_204_and_interim_answers_have_no_body_to_wait_for() {
     // All on one connection: no answer was mistaken for a body or left bytes behind.
     assert_eq!(upstream.connections.load(Ordering::SeqCst), 1);
     assert_eq!(upstream.requests.load(Ordering::SeqCst), 4);
+}
+
+/// The upstream's fields reach the client as sent, once each, whichever server side answers:
+/// the fast path writes them as received, hyper from the map they are merged into.
+#[tokio::test]
+async fn the_upstreams_own_fields_reach_the_client_once_on_either_server_side() {
+    let upstream = ScriptedUpstream::start(None).await;
+    let proxy = start_proxy(&upstream.config()).await;
+    let client = TestClient::new();
+
+    let plain = client.get(&url(&proxy, "/own-id"), &[]).await;
+    let with_body = client
+        .send(Method::POST, &url(&proxy, "/own-id"), &[], "body")
+        .await
+        .expect("POST");
+    for (side, reply) in [("fast path", &plain), ("hyper", &with_body)] {
+        assert_eq!(reply.status, StatusCode::OK, "{side}");
+        let all = |name: &str| -> Vec<&[u8]> {
+            reply
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|value| value.as_bytes())
+                .collect()
+        };
+        // The upstream's own id and date are kept, not joined by the proxy's.
+        assert_eq!(all("x-request-id"), [&b"up-7"[..]], "{side}");
+        assert_eq!(
+            all("date"),
+            [&b"Sun, 06 Dec 2026 07:00:00 GMT"[..]],
+            "{side}"
+        );
+        assert_eq!(all("set-cookie"), [&b"a=1"[..], b"b=2"], "{side}");
+        assert!(all("x-secret").is_empty(), "{side}: named by Connection");
+        assert!(all("connection").is_empty(), "{side}");
+        assert_eq!(&reply.body[..], b"ok", "{side}");
+    }
 }
 
 #[tokio::test]
