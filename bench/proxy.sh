@@ -7,6 +7,11 @@
 # to CPU 0, the load generator (wrk -t1) to CPU 1. Then the reload test: 5 reloads of each proxy
 # under wrk -c64, failed requests counted.
 #
+# The throughput runs also measure "nginx-same": nginx given strangler's job (the same 50%
+# sticky split by x-user-id over both upstream ports, X-Forwarded-For/-Proto/-Host, X-Request-Id
+# and traceparent set), beside the plain nginx of issue 7's goal, which forwards to one port and
+# adds nothing.
+#
 # Usage: bench/proxy.sh [ROUNDS] [SECONDS]     (defaults: 3 rounds of 10 s per target)
 #        bench/proxy.sh --instructions [SECONDS] (default 8 s per proxy)
 #
@@ -56,6 +61,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -f "$WORK/nginx-up.pid" ] && kill "$(cat "$WORK/nginx-up.pid")" 2>/dev/null || true
   [ -f "$WORK/nginx-proxy.pid" ] && kill "$(cat "$WORK/nginx-proxy.pid")" 2>/dev/null || true
+  [ -f "$WORK/nginx-same.pid" ] && kill "$(cat "$WORK/nginx-same.pid")" 2>/dev/null || true
   [ -f "$WORK/haproxy.pid" ] && kill "$(cat "$WORK/haproxy.pid")" 2>/dev/null || true
   sleep 0.5
   rm -rf "$WORK"
@@ -63,10 +69,11 @@ cleanup() {
 trap cleanup EXIT
 
 UP_A=18181; UP_B=18182; NGINX_PORT=18183; HAPROXY_PORT=18184; STRANGLER_PORT=18185; ADMIN_PORT=18186
+NGINX_SAME_PORT=18187
 
 # A server left running on one of these ports (a profiling session, an interrupted run) would
 # answer in place of ours, or make nginx fail with a bare "could not bind()": say which.
-for port in $UP_A $UP_B $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT $ADMIN_PORT; do
+for port in $UP_A $UP_B $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT $ADMIN_PORT $NGINX_SAME_PORT; do
   if holder=$(ss -Hltnp "sport = :$port" 2>/dev/null) && [ -n "$holder" ]; then
     echo "port $port is already in use; stop what listens there first:" >&2
     echo "$holder" >&2
@@ -100,6 +107,40 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+
+# nginx doing what the strangler route below does: users split 50/50 by a hash of x-user-id
+# (split_clients), the client's address appended to X-Forwarded-For, X-Forwarded-Proto and
+# -Host set, a request id generated, sent upstream and back, and a traceparent made from it
+# (with a fixed span id: less work than strangler's random one). Host is nginx's default, the
+# upstream group's name. Differences left: strangler keeps a valid X-Request-Id a client sends
+# (wrk sends none) and counts per route and side for its metrics.
+cat > "$WORK/nginx-same.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx-same.pid;
+error_log $WORK/nginx-same.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  upstream monolith { server 127.0.0.1:$UP_A; keepalive 128; keepalive_requests 10000000; }
+  upstream service { server 127.0.0.1:$UP_B; keepalive 128; keepalive_requests 10000000; }
+  split_clients "\${http_x_user_id}" \$side { 50% monolith; * service; }
+  server {
+    listen 127.0.0.1:$NGINX_SAME_PORT;
+    location / {
+      proxy_pass http://\$side;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+      proxy_set_header X-Request-Id \$request_id;
+      proxy_set_header traceparent 00-\$request_id-00f067aa0ba902b7-01;
+      add_header X-Request-Id \$request_id;
+    }
   }
 }
 CONF
@@ -157,8 +198,9 @@ wait_for() { # port [tries]
   exit 1
 }
 
-declare -A PORT=([direct]=$UP_A [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [strangler]=$STRANGLER_PORT)
-TARGETS=(direct nginx haproxy strangler)
+declare -A PORT=([direct]=$UP_A [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [strangler]=$STRANGLER_PORT
+  [nginx-same]=$NGINX_SAME_PORT)
+TARGETS=(direct nginx nginx-same haproxy strangler)
 
 if [ "$MODE" = instructions ]; then
   wait_for $UP_A
@@ -233,6 +275,7 @@ if [ "$MODE" = instructions ]; then
 fi
 
 taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" -g 'daemon on;'
+taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-same.conf" -p "$WORK" -g 'daemon on;'
 taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy.pid"
 # nginx and HAProxy daemonize, which puts each in a session of its own; strangler-proxy gets one
 # too (setsid). Otherwise it would share this script's session with wrk, and with the kernel's
@@ -243,9 +286,9 @@ taskset -c $SERVER_CPU "$HAPROXY" -W -D -f "$WORK/haproxy.cfg" -p "$WORK/haproxy
 taskset -c $SERVER_CPU setsid "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/strangler.out" 2>&1 &
 STRANGLER_PID=$!
 PIDS+=("$STRANGLER_PID")
-for port in $UP_A $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT; do wait_for "$port"; done
+for port in $UP_A $NGINX_PORT $NGINX_SAME_PORT $HAPROXY_PORT $STRANGLER_PORT; do wait_for "$port"; done
 # Each proxy leads a session of its own (field 6 of /proc/PID/stat is the session id).
-for pid in "$(cat "$WORK/nginx-proxy.pid")" "$(cat "$WORK/haproxy.pid")" "$STRANGLER_PID"; do
+for pid in "$(cat "$WORK/nginx-proxy.pid")" "$(cat "$WORK/nginx-same.pid")" "$(cat "$WORK/haproxy.pid")" "$STRANGLER_PID"; do
   session=$(awk '{ print $6 }' "/proc/$pid/stat")
   [ "$session" = "$pid" ] || [ "$session" != "$(awk '{ print $6 }' /proc/$$/stat)" ] || {
     echo "process $pid shares the benchmark's session; the comparison would not be fair"
@@ -276,6 +319,7 @@ echo "   (the order of the targets rotates from round to round, so none always r
 rotated() { local n=$1 i; for i in "${!TARGETS[@]}"; do echo "${TARGETS[(i + n) % ${#TARGETS[@]}]}"; done; }
 declare -A RESULTS
 RATIOS=""
+SAME_RATIOS=""
 for round in $(seq "$ROUNDS"); do
   declare -A THIS_ROUND=()
   for target in $(rotated "$round"); do
@@ -286,7 +330,9 @@ for round in $(seq "$ROUNDS"); do
   done
   ratio=$(awk -v a="${THIS_ROUND[strangler]}" -v b="${THIS_ROUND[nginx]}" 'BEGIN { printf "%.2f", a / b }')
   RATIOS+="$ratio"$'\n'
-  echo "round $round: strangler / nginx = $ratio"
+  same=$(awk -v a="${THIS_ROUND[strangler]}" -v b="${THIS_ROUND[nginx-same]}" 'BEGIN { printf "%.2f", a / b }')
+  SAME_RATIOS+="$same"$'\n'
+  echo "round $round: strangler / nginx = $ratio, strangler / nginx-same = $same"
 done
 echo "== one connection (hop latency): wrk -t1 -c1, ${SECONDS_PER_RUN}s per run"
 declare -A SINGLE
@@ -316,6 +362,7 @@ done
 
 echo
 echo "strangler / nginx req/s at -c64, per round: $(printf '%s' "$RATIOS" | tr '\n' ' ')(median $(printf '%s' "$RATIOS" | median))"
+echo "strangler / nginx-same req/s at -c64, per round: $(printf '%s' "$SAME_RATIOS" | tr '\n' ' ')(median $(printf '%s' "$SAME_RATIOS" | median))"
 
 echo
 echo "== reload test: 5 reloads during wrk -t1 -c64 -d12s, failed requests (socket errors + non-2xx)"

@@ -210,8 +210,9 @@ pub enum HeadError {
 /// and hashed, each value wrapped, the map dropped after) cost about 2,500 instructions per
 /// request; kept as received, a proxied request costs 1,560 fewer in all (22,030 to 20,470 at
 /// one connection, 20,500 to 19,240 at 64). Readers that want a map (hyper's server side, the
-/// shadow comparison) get one from [`ReceivedFields::merged_with`]. Every name and value here passed `httparse`, whose rules for
-/// both are the ones `HeaderName` and `HeaderValue` check (a property test holds them to it).
+/// shadow comparison) get one from [`ReceivedFields::merged_with`]. Every name and value here
+/// passed `httparse`, whose rules for both are the ones `HeaderName` and `HeaderValue` check (a
+/// property test holds them to it).
 ///
 /// An answer carries them with its body ([`crate::body::ProxyBody::received_fields`]), beside
 /// the headers the proxy itself adds in the answer's map: in the `http` extensions they would

@@ -216,6 +216,8 @@ impl ConnectionPool {
     /// Sends one request to `authority`, in origin form whatever the form of `parts.uri`, its
     /// headers as [`h1::encode_request_head`] writes them, and returns the response with its
     /// body streaming from the connection, which returns to the pool when the body has been read.
+    /// The response's header map is empty: the upstream's header fields are in the body
+    /// ([`PooledBody::received_fields`]; [`ReceivedFields::merged_with`] makes a map of them).
     /// `connect_timeout` bounds opening a connection; `answer`, when given, bounds the wait for
     /// the answer's head from then on (shadow traffic bounds its whole exchange itself).
     pub(crate) async fn send(

@@ -67,6 +67,8 @@ async fn differing_json_is_stored_without_ignored_fields_or_secrets() {
     for _ in 0..3 {
         let reply = client.get(&url, &secrets).await;
         assert_eq!(reply.upstream(), "mono", "the client saw the candidate");
+        // The primary's own headers still reach the client while its body is copied.
+        assert_eq!(reply.headers["content-type"], "application/json");
     }
     wait_for_compared(&proxy, 3).await;
     assert_eq!(svc.hits(), 3);
