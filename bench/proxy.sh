@@ -7,7 +7,7 @@
 # to CPU 0, the load generator (wrk -t1) to CPU 1. Then the reload test: 5 reloads of each proxy
 # under wrk -c64, failed requests counted.
 #
-# The throughput runs also measure "nginx-same": nginx given strangler's job (the same 50%
+# Both modes also measure "nginx-same": nginx given strangler's job (the same 50%
 # sticky split by x-user-id over both upstream ports, X-Forwarded-For/-Proto/-Host, X-Request-Id
 # and traceparent set), beside the plain nginx of issue 7's goal, which forwards to one port and
 # adds nothing.
@@ -212,6 +212,8 @@ if [ "$MODE" = instructions ]; then
     case $target in
       nginx) taskset -c $SERVER_CPU setsid "$@" "$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" \
                -g 'daemon off; master_process off;' >"$WORK/$target.out" 2>&1 & ;;
+      nginx-same) taskset -c $SERVER_CPU setsid "$@" "$NGINX" -c "$WORK/nginx-same.conf" -p "$WORK" \
+               -g 'daemon off; master_process off;' >"$WORK/$target.out" 2>&1 & ;;
       haproxy) taskset -c $SERVER_CPU setsid "$@" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/$target.out" 2>&1 & ;;
       strangler) taskset -c $SERVER_CPU setsid "$@" "$STRANGLER" "$WORK/strangler.toml" 1 >"$WORK/$target.out" 2>&1 & ;;
     esac
@@ -224,7 +226,7 @@ if [ "$MODE" = instructions ]; then
     taskset -c $LOAD_CPU wrk -t1 -c64 -d"$2"s -s "$WORK/users.lua" "http://127.0.0.1:${PORT[$1]}/"
   }
   echo "== user-space instructions per request (callgrind), wrk -t1 -c64 for ${SECONDS_PER_RUN}s after a 2 s warm-up"
-  for target in nginx haproxy strangler; do
+  for target in nginx nginx-same haproxy strangler; do
     out="$WORK/callgrind.$target"
     start_proxy "$target" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out"
     load "$target" 2 >/dev/null
@@ -239,7 +241,7 @@ if [ "$MODE" = instructions ]; then
     echo "$target: $instructions instructions / $requests requests = $((instructions / requests)) per request"
   done
   echo "== system calls per request (strace -c -f), wrk -t1 -c64 for ${SECONDS_PER_RUN}s after a 1 s warm-up"
-  for target in nginx haproxy strangler; do
+  for target in nginx nginx-same haproxy strangler; do
     start_proxy "$target"
     load "$target" 1 >/dev/null
     strace -c -f -p "$PROXY_PID" -o "$WORK/strace.$target" 2>/dev/null &
@@ -259,7 +261,7 @@ if [ "$MODE" = instructions ]; then
   echo "   (this one moves with the machine's load; interleaved, 3 rounds)"
   ticks=$(getconf CLK_TCK)
   for round in 1 2 3; do
-    for target in nginx haproxy strangler; do
+    for target in nginx nginx-same haproxy strangler; do
       start_proxy "$target"
       load "$target" 1 >/dev/null
       read -r user1 system1 < <(awk '{ print $14, $15 }' "/proc/$PROXY_PID/stat")
