@@ -81,34 +81,28 @@ for port in $UP_A $UP_B $NGINX_PORT $HAPROXY_PORT $STRANGLER_PORT $ADMIN_PORT $N
   fi
 done
 
-# The fast upstream: an nginx worker answering a fixed 200 on two ports (the two sides of the route).
-cat > "$WORK/nginx-up.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx-up.pid;
-error_log $WORK/nginx-up.err warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  server { listen 127.0.0.1:$UP_A; listen 127.0.0.1:$UP_B; location / { return 200 "hello\n"; } }
+# One nginx worker's config, $WORK/NAME.conf: what goes inside its `http` block comes on stdin.
+nginx_config() { # name
+  {
+    printf 'worker_processes 1;\npid %s/%s.pid;\nerror_log %s/%s.err warn;\n' "$WORK" "$1" "$WORK" "$1"
+    printf 'events { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_requests 10000000;\n'
+    cat
+    printf '}\n'
+  } >"$WORK/$1.conf"
 }
+
+# The fast upstream: an nginx worker answering a fixed 200 on two ports (the two sides of the route).
+nginx_config nginx-up <<CONF
+  server { listen 127.0.0.1:$UP_A; listen 127.0.0.1:$UP_B; location / { return 200 "hello\n"; } }
 CONF
 taskset -c $SERVER_CPU "$NGINX" -c "$WORK/nginx-up.conf" -p "$WORK" -g 'daemon on;'
 
-cat > "$WORK/nginx-proxy.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx-proxy.pid;
-error_log $WORK/nginx-proxy.err warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
+nginx_config nginx-proxy <<CONF
   upstream up { server 127.0.0.1:$UP_A; keepalive 128; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}
 CONF
 
 # nginx doing what the strangler route below does: users split 50/50 by a hash of x-user-id
@@ -117,14 +111,7 @@ CONF
 # (with a fixed span id: less work than strangler's random one). Host is nginx's default, the
 # upstream group's name. Differences left: strangler keeps a valid X-Request-Id a client sends
 # (wrk sends none) and counts per route and side for its metrics.
-cat > "$WORK/nginx-same.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx-same.pid;
-error_log $WORK/nginx-same.err warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
+nginx_config nginx-same <<CONF
   upstream monolith { server 127.0.0.1:$UP_A; keepalive 128; keepalive_requests 10000000; }
   upstream service { server 127.0.0.1:$UP_B; keepalive 128; keepalive_requests 10000000; }
   split_clients "\${http_x_user_id}" \$side { 50% monolith; * service; }
@@ -142,7 +129,6 @@ http {
       add_header X-Request-Id \$request_id;
     }
   }
-}
 CONF
 
 cat > "$WORK/haproxy.cfg" <<CONF

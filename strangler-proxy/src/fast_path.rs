@@ -407,9 +407,7 @@ fn poll_ready(
 
 /// Whether a comma-separated header value holds `token` (any case).
 fn has_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
+    crate::h1::list_items(value).any(|item| item.eq_ignore_ascii_case(token))
 }
 
 /// The current time as an HTTP date, formatted once a second per thread.

@@ -99,7 +99,7 @@ pub fn encode_request_head(
 }
 
 /// The elements of a comma-separated header value, trimmed (empty ones included).
-fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
 }
 
