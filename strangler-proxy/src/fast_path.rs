@@ -33,8 +33,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http::header;
+use http::{Method, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -44,6 +44,8 @@ use tokio::sync::watch;
 use crate::body::{ClientBody, ProxyBody};
 use crate::deadline::Deadlines;
 use crate::forward::ClientPeer;
+use crate::h1::put_field;
+use crate::message::{ClientRequest, FieldList, RequestHead};
 
 /// Header fields allowed, as in hyper: a head with more goes to hyper at once, for its 431.
 const MAX_FIELDS: usize = 100;
@@ -61,13 +63,14 @@ pub(crate) struct HeadLimits {
 
 /// What the bytes at the start of the read buffer hold.
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "moved once per request; a box would be an allocation per request"
-)]
 pub(crate) enum Head {
-    /// A complete plain request head of this many bytes.
-    Plain(http::request::Parts, usize),
+    /// A complete plain request head of `length` bytes; `spans` are its fields' places in them.
+    Plain {
+        method: Method,
+        uri: Uri,
+        spans: Vec<[u32; 4]>,
+        length: usize,
+    },
     /// Not complete yet.
     Incomplete,
     /// Something for hyper: a body, another version, a malformed or oversized head, ...
@@ -100,33 +103,43 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
     let Ok(uri) = target.parse::<Uri>() else {
         return Head::NotPlain;
     };
-    let mut headers = HeaderMap::with_capacity(request.headers.len() + 6);
+    // Names and values are as `httparse` accepted them, which `HeaderName` and `HeaderValue`
+    // accept too (see `crate::message`); only what makes a request not plain is looked at.
+    let mut spans = Vec::with_capacity(request.headers.len());
+    let mut has_length = false;
+    let base = buf.as_ptr() as usize;
+    // Within the head, so below `max_header_bytes`: fits in a u32.
+    let offset = |slice: &[u8]| (slice.as_ptr() as usize - base) as u32;
     for field in request.headers.iter() {
-        let Ok(name) = HeaderName::from_bytes(field.name.as_bytes()) else {
-            return Head::NotPlain;
-        };
-        let plain = match name {
-            header::TRANSFER_ENCODING | header::EXPECT | header::UPGRADE => false,
-            header::CONTENT_LENGTH => {
-                field.value == b"0" && !headers.contains_key(header::CONTENT_LENGTH)
+        let name = field.name.as_bytes();
+        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        let plain = match name.len() {
+            6 if is("expect") => false,
+            7 if is("upgrade") => false,
+            10 if is("connection") => field.value.eq_ignore_ascii_case(b"keep-alive"),
+            14 if is("content-length") => {
+                field.value == b"0" && !std::mem::replace(&mut has_length, true)
             }
-            header::CONNECTION => field.value.eq_ignore_ascii_case(b"keep-alive"),
+            17 if is("transfer-encoding") => false,
             _ => true,
         };
         if !plain {
             return Head::NotPlain;
         }
-        let Ok(value) = HeaderValue::from_bytes(field.value) else {
-            return Head::NotPlain;
-        };
-        headers.append(name, value);
+        let (name_start, value_start) = (offset(name), offset(field.value));
+        spans.push([
+            name_start,
+            name_start + name.len() as u32,
+            value_start,
+            value_start + field.value.len() as u32,
+        ]);
     }
-    let (mut parts, ()) = Request::new(()).into_parts();
-    parts.method = method;
-    parts.uri = uri;
-    parts.version = Version::HTTP_11;
-    parts.headers = headers;
-    Head::Plain(parts, length)
+    Head::Plain {
+        method,
+        uri,
+        spans,
+        length,
+    }
 }
 
 /// How waiting for the next head ended.
@@ -135,7 +148,7 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
     reason = "moved once per request; a box would be an allocation per request"
 )]
 enum Next {
-    Plain(http::request::Parts),
+    Plain(RequestHead),
     /// Hand the connection to hyper.
     NotPlain,
     /// Close: the client left, the header timeout passed, or the proxy is stopping.
@@ -154,7 +167,7 @@ pub(crate) async fn serve_connection<F, Fut, H, HFut>(
     hand_over: H,
 ) -> Result<(), hyper::Error>
 where
-    F: Fn(Request<ClientBody>, &ClientPeer) -> Fut,
+    F: Fn(ClientRequest, &ClientPeer) -> Fut,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>>,
     H: FnOnce(Replay, watch::Receiver<bool>) -> HFut,
     HFut: Future<Output = Result<(), hyper::Error>>,
@@ -168,8 +181,8 @@ where
     };
     let mut out: Vec<u8> = Vec::with_capacity(8192);
     loop {
-        let parts = match next_head(&mut client, limits, &deadlines).await {
-            Next::Plain(parts) => parts,
+        let head = match next_head(&mut client, limits, &deadlines).await {
+            Next::Plain(head) => head,
             Next::NotPlain => {
                 let replay = Replay {
                     prefix: client.buf.freeze(),
@@ -180,10 +193,11 @@ where
             Next::Close => return Ok(()),
         };
         // Pinned here, not moved into the `select!`: the request's future is large.
-        let handling = std::pin::pin!(handler(
-            Request::from_parts(parts, ClientBody::Empty),
-            &peer
-        ));
+        let request = ClientRequest {
+            head,
+            body: ClientBody::Empty,
+        };
+        let handling = std::pin::pin!(handler(request, &peer));
         let response = tokio::select! {
             biased;
             Ok(response) = handling => response,
@@ -237,9 +251,17 @@ async fn next_head(client: &mut Client, limits: HeadLimits, deadlines: &Arc<Dead
     loop {
         if !buf.is_empty() {
             match parse_head(buf, limits.max_header_bytes) {
-                Head::Plain(parts, length) => {
-                    buf.advance(length);
-                    return Next::Plain(parts);
+                Head::Plain {
+                    method,
+                    uri,
+                    spans,
+                    length,
+                } => {
+                    // Shared, not copied: the read buffer's bytes stay the head's until the
+                    // request is done with them.
+                    let head = buf.split_to(length).freeze();
+                    let fields = FieldList::from_spans(head, spans);
+                    return Next::Plain(RequestHead::new(method, uri, fields));
                 }
                 Head::NotPlain => return Next::NotPlain,
                 Head::Incomplete => {}
@@ -382,13 +404,6 @@ async fn write_answer(
     Ok(keep_alive)
 }
 
-fn put_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
-
 async fn flush(stream: &mut TcpStream, out: &mut Vec<u8>) -> io::Result<()> {
     if !out.is_empty() {
         stream.write_all(out).await?;
@@ -506,6 +521,22 @@ mod tests {
 
     const LIMIT: usize = 16 * 1024;
 
+    /// The head at the start of `bytes` when it is plain: method, target, fields, length.
+    fn plain(bytes: &[u8]) -> Option<(Method, Uri, FieldList, usize)> {
+        match parse_head(bytes, LIMIT) {
+            Head::Plain {
+                method,
+                uri,
+                spans,
+                length,
+            } => {
+                let head = Bytes::copy_from_slice(&bytes[..length]);
+                Some((method, uri, FieldList::from_spans(head, spans), length))
+            }
+            _ => None,
+        }
+    }
+
     /// A head built from real names and values in random case and order.
     fn head_text(method: &str, target: &str, version: &str, fields: &[(&str, &str)]) -> String {
         let mut text = format!("{method} {target} {version}\r\n");
@@ -524,13 +555,15 @@ mod tests {
             "HTTP/1.1",
             &[("Host", "x"), ("X-User", "u")],
         );
-        let Head::Plain(parts, length) = parse_head(plain.as_bytes(), LIMIT) else {
+        let Some((method, uri, fields, length)) = self::plain(plain.as_bytes()) else {
             panic!("a plain GET is served here");
         };
         assert_eq!(length, plain.len());
-        assert_eq!(parts.method, Method::GET);
-        assert_eq!(parts.uri, "/a?b=1");
-        assert_eq!(parts.headers["x-user"], "u");
+        assert_eq!(method, Method::GET);
+        assert_eq!(uri, "/a?b=1");
+        assert_eq!(fields.get("x-user"), Some(&b"u"[..]));
+        let names: Vec<_> = fields.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, [&b"Host"[..], b"X-User"]);
         for (method, version, fields) in [
             ("POST", "HTTP/1.1", vec![("Content-Length", "3")]),
             ("POST", "HTTP/1.1", vec![("Content-Length", "00")]),
@@ -575,8 +608,27 @@ mod tests {
         /// Whatever a client sends, the fast path serves it, waits, or hands it on; no panic.
         #[test]
         fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-            if let Head::Plain(_, length) = parse_head(&bytes, LIMIT) {
+            if let Some((_, _, fields, length)) = plain(&bytes) {
                 prop_assert!(length <= bytes.len());
+                // Every field is one `http` accepts, so hyper's side and the codec agree on it.
+                prop_assert_eq!(fields.to_map().len(), fields.len());
+            }
+        }
+
+        /// Any name and value `httparse` accepts in a request convert to `HeaderName` and
+        /// `HeaderValue` (what building a `HeaderMap` used to check here).
+        #[test]
+        fn accepted_fields_all_convert_to_a_header_map(
+            name in proptest::collection::vec(prop_oneof![0x21u8..0x7f, any::<u8>()], 1..12),
+            value in proptest::collection::vec(prop_oneof![0x20u8..0x7f, any::<u8>()], 0..24),
+        ) {
+            let mut text = b"GET / HTTP/1.1\r\n".to_vec();
+            text.extend_from_slice(&name);
+            text.extend_from_slice(b": ");
+            text.extend_from_slice(&value);
+            text.extend_from_slice(b"\r\n\r\n");
+            if let Some((_, _, fields, _)) = plain(&text) {
+                prop_assert_eq!(fields.to_map().len(), 1);
             }
         }
 
@@ -600,17 +652,17 @@ mod tests {
         ) {
             let head = head_text(method, "/p", version, &fields);
             let bytes = format!("{head}{pipelined}");
-            if let Head::Plain(parts, length) = parse_head(bytes.as_bytes(), LIMIT) {
+            if let Some((_, _, fields, length)) = plain(bytes.as_bytes()) {
                 prop_assert_eq!(length, head.len());
                 prop_assert_eq!(version, "HTTP/1.1");
                 prop_assert!(method != "HEAD");
-                prop_assert!(!parts.headers.contains_key(header::TRANSFER_ENCODING));
-                prop_assert!(!parts.headers.contains_key(header::EXPECT));
-                prop_assert!(!parts.headers.contains_key(header::UPGRADE));
-                let lengths: Vec<_> = parts.headers.get_all(header::CONTENT_LENGTH).iter().collect();
-                prop_assert!(lengths.is_empty() || lengths == [&HeaderValue::from_static("0")]);
-                for value in parts.headers.get_all(header::CONNECTION) {
-                    prop_assert!(value.as_bytes().eq_ignore_ascii_case(b"keep-alive"));
+                prop_assert!(!fields.contains("transfer-encoding"));
+                prop_assert!(!fields.contains("expect"));
+                prop_assert!(!fields.contains("upgrade"));
+                let lengths: Vec<_> = fields.get_all("content-length").collect();
+                prop_assert!(lengths.is_empty() || lengths == [b"0"]);
+                for value in fields.get_all("connection") {
+                    prop_assert!(value.eq_ignore_ascii_case(b"keep-alive"));
                 }
             }
         }

@@ -19,9 +19,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as _;
 use serde_json::json;
@@ -33,6 +33,7 @@ use crate::ids::{
     is_acceptable_request_id, is_valid_traceparent, trace_id_bytes, traceparent_bytes,
 };
 use crate::log::AccessRecord;
+use crate::message::{ClientRequest, FieldList, RequestHead};
 use crate::metrics::ProxyFailure;
 use crate::pool::{AnswerDeadline, ExchangeError, PoolError, SendFailure};
 use crate::shadow::SHADOW_BODY_LIMIT;
@@ -69,7 +70,7 @@ pub(crate) struct Attempt {
     /// The request itself, when it never left the proxy (no connection could be made): it may
     /// still be sent to another upstream, whatever its method and body.
     /// (Boxed: rare, and the attempt is moved several times per request.)
-    pub unsent: Option<Box<(http::request::Parts, LimitedBody)>>,
+    pub unsent: Option<Box<(RequestHead, LimitedBody)>>,
 }
 
 impl Attempt {
@@ -82,10 +83,10 @@ impl Attempt {
     }
 }
 
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
+fn declared_length(fields: &FieldList) -> Option<u64> {
+    fields
+        .get(header::CONTENT_LENGTH.as_str())
+        .and_then(|v| std::str::from_utf8(v).ok())
         .and_then(|v| v.parse::<u64>().ok())
 }
 
@@ -94,26 +95,17 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// kept, so it cannot be sent twice).
 fn fallback_copy(
     decision: &Decision,
-    parts: &http::request::Parts,
+    head: &RequestHead,
     body: &ClientBody,
-) -> Option<http::request::Parts> {
-    use hyper::body::Body as _;
+) -> Option<RequestHead> {
     let route = &decision.route;
     if decision.side != Side::Candidate
-        || !route.fallback_methods.contains(&parts.method)
+        || !route.fallback_methods.contains(&head.method)
         || !body.is_end_stream()
     {
         return None;
     }
-    let (mut copy, ()) = Request::builder()
-        .method(parts.method.clone())
-        .uri(parts.uri.clone())
-        .version(parts.version)
-        .body(())
-        .ok()?
-        .into_parts();
-    copy.headers = parts.headers.clone();
-    Some(copy)
+    Some(head.clone())
 }
 
 /// The client end of one connection, with what every request on it needs worked out once per
@@ -141,14 +133,15 @@ impl ClientPeer {
 /// Serves one client request.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
-    mut request: Request<ClientBody>,
+    request: ClientRequest,
     peer: ClientPeer,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let started = Instant::now();
     let client = peer.addr;
-    if let Some(reason) = refusal(&request) {
+    let ClientRequest { mut head, body } = request;
+    if let Some(reason) = refusal(&head) {
         shared.metrics.global.rejected.fetch_add(1, Relaxed);
-        let status = if request.method() == Method::CONNECT {
+        let status = if head.method == Method::CONNECT {
             StatusCode::METHOD_NOT_ALLOWED
         } else {
             StatusCode::BAD_REQUEST
@@ -160,33 +153,29 @@ pub(crate) async fn handle(
     }
     let table = shared.table.load_full();
     let route = table
-        .route_for(request.method(), request.uri().path(), request.headers())
+        .route_for(&head.method, head.uri.path(), &head.fields)
         .clone();
-    let (side, upstream) = route.choose(request.headers());
+    let (side, upstream) = route.choose(&head.fields);
     let decision = Decision {
         side,
         upstream: upstream.clone(),
         route,
     };
-    let request_id_value = ensure_request_ids(request.headers_mut());
+    let request_id_value = ensure_request_ids(&mut head);
     // Visible ASCII either way: a kept id passed `is_acceptable_request_id`, a new one is hex.
     let request_id = request_id_value.to_str().unwrap_or_default();
     // Only kept when there is an access log to write them to.
     let logged = shared.log.access_enabled().then(|| {
-        let path = request
-            .uri()
-            .path_and_query()
-            .map_or("/", PathAndQuery::as_str);
-        (request.method().clone(), path.to_owned())
+        let path = head.uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        (head.method.clone(), path.to_owned())
     });
 
-    let (parts, body) = request.into_parts();
     let mut decision = decision;
     let throttled = decision
         .route
         .rate_limiter
         .as_ref()
-        .and_then(|limiter| limiter.check(&parts.headers).err());
+        .and_then(|limiter| limiter.check(&head.fields).err());
     let mut attempt = if let Some(wait) = throttled {
         let mut attempt = local_failure(&decision, ProxyFailure::Throttled, request_id, None);
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -195,19 +184,18 @@ pub(crate) async fn handle(
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         attempt
-    } else if declared_length(&parts.headers) > Some(table.limits.max_body_bytes) {
+    } else if declared_length(&head.fields) > Some(table.limits.max_body_bytes) {
         local_failure(&decision, ProxyFailure::BodyTooLarge, request_id, None)
     } else {
-        let retry = fallback_copy(&decision, &parts, &body);
+        let retry = fallback_copy(&decision, &head, &body);
         let limit = table.limits.max_body_bytes;
-        let (body, mirror) = match crate::shadow::shadow_copy(&decision, &parts) {
+        let (body, mirror) = match crate::shadow::shadow_copy(&decision, &head) {
             None => (LimitedBody::new(body, limit), None),
             Some(copy) if body.is_end_stream() => {
                 (LimitedBody::new(body, limit), Some((copy, Bytes::new())))
             }
             Some(copy)
-                if declared_length(&parts.headers)
-                    .is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
+                if declared_length(&head.fields).is_some_and(|n| n <= SHADOW_BODY_LIMIT as u64) =>
             {
                 // Small enough to mirror: read it first, then send the same bytes to both.
                 // (Boxed, like the fallback below: rare paths kept out of the request future,
@@ -230,7 +218,7 @@ pub(crate) async fn handle(
                 (LimitedBody::new(body, limit), None)
             }
         };
-        let mut first = forward_to(&table, &decision, parts, body, &peer, request_id).await;
+        let mut first = forward_to(&table, &decision, head, body, &peer, request_id).await;
         if let Some((copy, bytes)) = mirror {
             first = crate::shadow::start_mirror(
                 &shared, &table, &decision, first, copy, bytes, client, request_id,
@@ -247,7 +235,7 @@ pub(crate) async fn handle(
             _ => None,
         };
         match again {
-            Some((parts, body)) => {
+            Some((head, body)) => {
                 watch_candidate(&shared, &decision, true, started.elapsed());
                 decision.route.metrics.count_fallback();
                 decision = Decision {
@@ -255,10 +243,8 @@ pub(crate) async fn handle(
                     upstream: decision.route.primary.clone(),
                     route: decision.route.clone(),
                 };
-                let mut second = Box::pin(forward_to(
-                    &table, &decision, parts, body, &peer, request_id,
-                ))
-                .await;
+                let mut second =
+                    Box::pin(forward_to(&table, &decision, head, body, &peer, request_id)).await;
                 second.fell_back = true;
                 second
             }
@@ -330,11 +316,11 @@ fn watch_candidate(
 
 /// Why a request must not be forwarded at all, if it must not: this is a reverse proxy, so it
 /// never follows an absolute-form target (`GET http://elsewhere/`) or tunnels (`CONNECT`).
-fn refusal(request: &Request<ClientBody>) -> Option<&'static str> {
-    if request.method() == Method::CONNECT {
+fn refusal(head: &RequestHead) -> Option<&'static str> {
+    if head.method == Method::CONNECT {
         return Some("CONNECT is not supported: this is a reverse proxy");
     }
-    let uri = request.uri();
+    let uri = &head.uri;
     if uri.scheme().is_some() || uri.authority().is_some() {
         return Some("absolute-form request targets are not followed: this is not an open proxy");
     }
@@ -349,7 +335,7 @@ fn refusal(request: &Request<ClientBody>) -> Option<&'static str> {
 pub(crate) async fn forward_to(
     table: &RoutingTable,
     decision: &Decision,
-    parts: http::request::Parts,
+    head: RequestHead,
     body: LimitedBody,
     peer: &ClientPeer,
     request_id: &str,
@@ -357,10 +343,11 @@ pub(crate) async fn forward_to(
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
     // The codec leaves out hop-by-hop headers and writes these in place of the client's: the
-    // client's map is not edited, and the target goes out in origin form whatever its form here.
+    // client's fields are not edited, and the target goes out in origin form whatever its form
+    // here.
     let mut joined_forwarded_for = None;
     let replacements = forwarding_replacements(
-        &parts.headers,
+        &head,
         peer.forwarded_for.as_ref(),
         &decision.upstream,
         endpoint,
@@ -376,7 +363,7 @@ pub(crate) async fn forward_to(
             endpoint.address.authority.as_str(),
             table.timeouts.connect,
             Some(answer),
-            &parts,
+            &head,
             body,
             &replacements,
         )
@@ -414,7 +401,7 @@ pub(crate) async fn forward_to(
             };
             tracing::debug!(%error, upstream = %decision.upstream.name, "upstream request failed");
             let mut attempt = local_failure(decision, failure, request_id, label);
-            attempt.unsent = unsent_body.map(|body| Box::new((parts, body)));
+            attempt.unsent = unsent_body.map(|body| Box::new((head, body)));
             attempt
         }
     }
@@ -477,26 +464,32 @@ pub(crate) fn json_response(status: StatusCode, body: serde_json::Value) -> Resp
     response
 }
 
-/// Keeps a well-formed `X-Request-Id` and `traceparent`, generates the missing or malformed ones,
-/// and returns the request id (as the header value, so echoing it costs no copy).
-fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
-    let kept = headers
-        .get(X_REQUEST_ID)
-        .filter(|value| is_acceptable_request_id(value.as_bytes()))
-        .cloned();
+/// Keeps a well-formed `X-Request-Id` and `traceparent`, generates the missing or malformed ones
+/// (sent instead of the client's), and returns the request id as a header value, sharing the
+/// client's bytes when it is kept. A field the client's `Connection` names counts as absent: it
+/// is not forwarded.
+fn ensure_request_ids(head: &mut RequestHead) -> HeaderValue {
+    let fields = &head.fields;
+    let connection_names = crate::h1::lists_other_headers(fields);
+    let forwarded = |name: &HeaderName| {
+        fields.get(name.as_str()).filter(|_| {
+            !connection_names || !crate::h1::named_by_connection(fields, name.as_str().as_bytes())
+        })
+    };
+    let kept = forwarded(&X_REQUEST_ID)
+        .filter(|value| is_acceptable_request_id(value))
+        .and_then(|value| fields.shared_value(value));
+    let trace_ok = forwarded(&TRACEPARENT).is_some_and(is_valid_traceparent);
     let (request_id, generated) = match kept {
         Some(id) => (id, None),
         None => {
             let generated = trace_id_bytes();
             let value =
                 HeaderValue::from_bytes(&generated).expect("hex digits are a valid header value");
-            headers.insert(X_REQUEST_ID, value.clone());
+            head.generated_request_id = Some(value.clone());
             (value, Some(generated))
         }
     };
-    let trace_ok = headers
-        .get(TRACEPARENT)
-        .is_some_and(|value| is_valid_traceparent(value.as_bytes()));
     if !trace_ok {
         // A generated request id doubles as the trace id, so logs and traces join up; so does a
         // kept one that has the shape of a trace id.
@@ -510,69 +503,76 @@ fn ensure_request_ids(headers: &mut HeaderMap) -> HeaderValue {
             .unwrap_or_else(trace_id_bytes);
         let value = HeaderValue::from_bytes(&traceparent_bytes(&trace_id))
             .expect("a traceparent is a valid header value");
-        headers.insert(TRACEPARENT, value);
-        headers.remove(TRACESTATE);
+        head.generated_traceparent = Some(value);
     }
     request_id
 }
 
 /// The forwarding headers of a request to `endpoint`, as replacements for the codec to write
-/// in place of the client's. One pass over the client's headers instead of a look-up per name;
-/// `joined` holds an `X-Forwarded-For` extended with the client's address when the request
-/// already had one.
+/// in place of the client's (slot 7 is left for the caller). One pass over the client's fields
+/// instead of a look-up per name; `joined` holds an `X-Forwarded-For` extended with the
+/// client's address when the request already had one.
 pub(crate) fn forwarding_replacements<'a>(
-    headers: &'a HeaderMap,
+    head: &'a RequestHead,
     client_ip: Option<&'a HeaderValue>,
     upstream: &Upstream,
     endpoint: &'a crate::upstream::EndpointState,
-    joined: &'a mut Option<HeaderValue>,
+    joined: &'a mut Option<String>,
 ) -> Replacements<'a> {
     static HOST: HeaderName = header::HOST;
-    static HTTP: HeaderValue = HeaderValue::from_static("http");
+    static REQUEST_ID: HeaderName = X_REQUEST_ID;
+    static TRACE: HeaderName = TRACEPARENT;
+    static STATE: HeaderName = TRACESTATE;
+    let fields = &head.fields;
     let mut original_host = None;
     let (mut has_forwarded_for, mut has_proto, mut has_forwarded_host) = (false, false, false);
     // A header the client's `Connection` names is dropped on the way: it counts as absent, so a
     // client cannot use `Connection` to strip or forge what the proxy sets.
-    let connection_names = crate::h1::lists_other_headers(headers);
-    for (name, value) in headers {
-        if connection_names && crate::h1::named_by_connection(headers, name) {
+    let connection_names = crate::h1::lists_other_headers(fields);
+    for (name, value) in fields.iter() {
+        if connection_names && crate::h1::named_by_connection(fields, name) {
             continue;
         }
-        if name == header::HOST {
+        let is = |known: &HeaderName| name.eq_ignore_ascii_case(known.as_str().as_bytes());
+        if is(&HOST) {
             original_host.get_or_insert(value);
-        } else if name == X_FORWARDED_FOR {
+        } else if is(&X_FORWARDED_FOR) {
             has_forwarded_for = true;
-        } else if name == X_FORWARDED_PROTO {
+        } else if is(&X_FORWARDED_PROTO) {
             has_proto = true;
-        } else if name == X_FORWARDED_HOST {
+        } else if is(&X_FORWARDED_HOST) {
             has_forwarded_host = true;
         }
     }
-    let mut replacements: Replacements<'a> = [None; 5];
+    let mut replacements: Replacements<'a> = [None; 8];
     if let Some(client_ip) = client_ip {
         let forwarded_for = if has_forwarded_for {
-            let earlier: Vec<&str> = headers
-                .get_all(&X_FORWARDED_FOR)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
+            let earlier: Vec<&str> = fields
+                .get_all(X_FORWARDED_FOR.as_str())
+                .filter_map(visible_text)
                 .collect();
             if earlier.is_empty() {
-                Some(client_ip)
+                Some(client_ip.as_bytes())
             } else {
                 let mut text = earlier.join(", ");
                 text.push_str(", ");
                 text.push_str(client_ip.to_str().unwrap_or_default());
-                HeaderValue::from_str(&text)
-                    .ok()
-                    .map(|value| &*joined.insert(value))
+                Some(joined.insert(text).as_bytes())
             }
         } else {
-            Some(client_ip)
+            Some(client_ip.as_bytes())
         };
-        replacements[0] = forwarded_for.map(|value| (&X_FORWARDED_FOR, value));
+        replacements[0] = forwarded_for.map(|value| (&X_FORWARDED_FOR, Some(value)));
     }
     if !has_proto {
-        replacements[1] = Some((&X_FORWARDED_PROTO, &HTTP));
+        replacements[1] = Some((&X_FORWARDED_PROTO, Some(b"http".as_slice())));
+    }
+    if let Some(id) = &head.generated_request_id {
+        replacements[4] = Some((&REQUEST_ID, Some(id.as_bytes())));
+    }
+    if let Some(traceparent) = &head.generated_traceparent {
+        replacements[5] = Some((&TRACE, Some(traceparent.as_bytes())));
+        replacements[6] = Some((&STATE, None));
     }
     if upstream.preserve_host && original_host.is_some() {
         return replacements;
@@ -580,10 +580,19 @@ pub(crate) fn forwarding_replacements<'a>(
     if let Some(original) = original_host
         && !has_forwarded_host
     {
-        replacements[2] = Some((&X_FORWARDED_HOST, original));
+        replacements[2] = Some((&X_FORWARDED_HOST, Some(original)));
     }
     if let Some(host) = &endpoint.host_header {
-        replacements[3] = Some((&HOST, host));
+        replacements[3] = Some((&HOST, Some(host.as_bytes())));
     }
     replacements
+}
+
+/// A header value as text when it is visible ASCII (what `HeaderValue::to_str` accepts).
+fn visible_text(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (32..127).contains(&b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
 }

@@ -17,8 +17,10 @@
 //! malformed chunk) is an error, never a guess: the proxy answers 502 and drops the connection.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, StatusCode};
+
+use crate::message::FieldList;
 
 /// Most response headers accepted (hyper's client default too).
 pub const MAX_RESPONSE_HEADERS: usize = 100;
@@ -40,21 +42,22 @@ pub enum RequestFraming {
 }
 
 /// Headers the proxy sets on a forwarded request, each written in place of whatever the client
-/// sent under that name (`X-Forwarded-*`, `Host`); empty slots are skipped.
-pub type Replacements<'a> = [Option<(&'a HeaderName, &'a HeaderValue)>; 5];
+/// sent under that name (`X-Forwarded-*`, `Host`, generated ids, the shadow marker); a name
+/// without a value only removes the client's. Empty slots are skipped.
+pub type Replacements<'a> = [Option<(&'a HeaderName, Option<&'a [u8]>)>; 8];
 
 /// Writes the request line and headers.
 ///
-/// Left out of the client's headers: hop-by-hop headers and those its `Connection` names (so the
-/// caller need not edit the map), the framing headers (`Content-Length`, `Transfer-Encoding`:
-/// written from `framing` instead), `Expect` (the proxy already told the client to go on and
-/// sends the body either way), and any name in `replacements`, whose values are written instead.
-/// `host` is written when neither carries a `Host`.
+/// Left out of the client's fields: hop-by-hop headers and those its `Connection` names, the
+/// framing headers (`Content-Length`, `Transfer-Encoding`: written from `framing` instead),
+/// `Expect` (the proxy already told the client to go on and sends the body either way), and
+/// any name in `replacements`, whose values are written instead. The rest go out as the client
+/// spelled them. `host` is written when neither carries a `Host`.
 pub fn encode_request_head(
     out: &mut Vec<u8>,
     method: &Method,
     target: &str,
-    headers: &HeaderMap,
+    fields: &FieldList,
     replacements: &Replacements<'_>,
     host: &str,
     framing: RequestFraming,
@@ -63,35 +66,40 @@ pub fn encode_request_head(
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    let replaced = |name: &HeaderName| replacements.iter().flatten().any(|(r, _)| *r == name);
-    let connection_names = lists_other_headers(headers);
-    let mut host_written = replaced(&header::HOST);
-    for (name, value) in headers {
-        if HOP_BY_HOP.contains(name)
-            || name == header::CONTENT_LENGTH
-            || name == header::EXPECT
+    let replaced = |name: &[u8]| {
+        replacements
+            .iter()
+            .flatten()
+            .any(|(r, _)| name.eq_ignore_ascii_case(r.as_str().as_bytes()))
+    };
+    let connection_names = lists_other_headers(fields);
+    let mut host_written = replacements
+        .iter()
+        .flatten()
+        .any(|(name, value)| *name == header::HOST && value.is_some());
+    for (name, value) in fields.iter() {
+        if Role::of(name) != Role::EndToEnd
+            || name.eq_ignore_ascii_case(b"expect")
             || replaced(name)
-            || (connection_names && named_by_connection(headers, name))
+            || (connection_names && named_by_connection(fields, name))
         {
             continue;
         }
-        host_written |= name == header::HOST;
-        write_field(out, name, value);
+        host_written |= name.eq_ignore_ascii_case(b"host");
+        put_field(out, name, value);
     }
     for (name, value) in replacements.iter().flatten() {
-        write_field(out, name, value);
+        if let Some(value) = value {
+            put_field(out, name.as_str().as_bytes(), value);
+        }
     }
     if !host_written {
-        out.extend_from_slice(b"host: ");
-        out.extend_from_slice(host.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        put_field(out, b"host", host.as_bytes());
     }
     match framing {
         RequestFraming::None => {}
         RequestFraming::Length(length) => {
-            out.extend_from_slice(b"content-length: ");
-            out.extend_from_slice(format_u64(length, &mut [0; 20]));
-            out.extend_from_slice(b"\r\n");
+            put_field(out, b"content-length", format_u64(length, &mut [0; 20]));
         }
         RequestFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
@@ -106,30 +114,30 @@ pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Whether a `Connection` header names any header (beyond `keep-alive` and `close`): those are
 /// hop-by-hop too. Rare: most messages have no `Connection` or only `keep-alive`, so the common
 /// case costs one pass over the names and no look-up.
-pub fn lists_other_headers(headers: &HeaderMap) -> bool {
-    headers.iter().any(|(name, value)| {
-        name == header::CONNECTION
-            && list_items(value.as_bytes()).any(|token| {
-                !token.is_empty()
-                    && !token.eq_ignore_ascii_case(b"keep-alive")
-                    && !token.eq_ignore_ascii_case(b"close")
-            })
+pub fn lists_other_headers(fields: &FieldList) -> bool {
+    fields.get_all("connection").any(|value| {
+        list_items(value).any(|token| {
+            !token.is_empty()
+                && !token.eq_ignore_ascii_case(b"keep-alive")
+                && !token.eq_ignore_ascii_case(b"close")
+        })
     })
 }
 
-/// Whether `Connection` names `name`, so it must not travel on. `Host` is never dropped this way.
-pub fn named_by_connection(headers: &HeaderMap, name: &HeaderName) -> bool {
-    name != header::HOST
-        && headers.get_all(header::CONNECTION).iter().any(|value| {
-            list_items(value.as_bytes())
-                .any(|token| token.eq_ignore_ascii_case(name.as_str().as_bytes()))
-        })
+/// Whether `Connection` names `name` (any case), so it must not travel on. `Host` is never
+/// dropped this way.
+pub fn named_by_connection(fields: &FieldList, name: &[u8]) -> bool {
+    !name.eq_ignore_ascii_case(b"host")
+        && fields
+            .get_all("connection")
+            .any(|value| list_items(value).any(|token| token.eq_ignore_ascii_case(name)))
 }
 
-fn write_field(out: &mut Vec<u8>, name: &HeaderName, value: &HeaderValue) {
-    out.extend_from_slice(name.as_str().as_bytes());
+/// Writes one `name: value` line.
+pub(crate) fn put_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -221,49 +229,31 @@ pub enum HeadError {
 /// Boxed, and nothing at all when no field was kept: the body carries it through several
 /// moves per request, and eight bytes move cheaper than the fifty-six of the head and spans.
 #[derive(Debug, Clone, Default)]
-pub struct ReceivedFields(Option<Box<FieldSpans>>);
-
-/// A head's bytes and `[name start, name end, value start, value end]` of each kept field, in
-/// the order received.
-#[derive(Debug, Clone)]
-struct FieldSpans {
-    head: Bytes,
-    spans: Vec<[u32; 4]>,
-}
+pub struct ReceivedFields(Option<Box<FieldList>>);
 
 impl ReceivedFields {
     fn new(head: Bytes, spans: Vec<[u32; 4]>) -> Self {
         if spans.is_empty() {
             return ReceivedFields(None);
         }
-        ReceivedFields(Some(Box::new(FieldSpans { head, spans })))
+        ReceivedFields(Some(Box::new(FieldList::from_spans(head, spans))))
     }
 
     /// The fields, names as the upstream spelled them.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.0.iter().flat_map(|fields| {
-            fields
-                .spans
-                .iter()
-                .map(|&[name_start, name_end, value_start, value_end]| {
-                    (
-                        &fields.head[name_start as usize..name_end as usize],
-                        &fields.head[value_start as usize..value_end as usize],
-                    )
-                })
-        })
+        self.0.iter().flat_map(|fields| fields.iter())
     }
 
     /// Whether a field of this name was received.
     pub fn contains(&self, name: &HeaderName) -> bool {
-        let name = name.as_str().as_bytes();
-        self.iter()
-            .any(|(field, _)| field.eq_ignore_ascii_case(name))
+        self.0
+            .as_ref()
+            .is_some_and(|fields| fields.contains(name.as_str()))
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |fields| fields.spans.len())
+        self.0.as_ref().map_or(0, |fields| fields.len())
     }
 
     /// Whether no field was kept.
@@ -274,29 +264,13 @@ impl ReceivedFields {
     /// All of an answer's headers in one map: these fields, then the ones the proxy `added`.
     pub fn merged_with(&self, added: &HeaderMap) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(self.len() + added.len());
-        self.append_to(&mut headers);
+        if let Some(fields) = &self.0 {
+            fields.append_to(&mut headers);
+        }
         for (name, value) in added {
             headers.append(name.clone(), value.clone());
         }
         headers
-    }
-
-    /// Appends the fields to `headers`; values share the head's bytes.
-    pub fn append_to(&self, headers: &mut HeaderMap) {
-        let Some(fields) = &self.0 else {
-            return;
-        };
-        headers.reserve(fields.spans.len());
-        for &[name_start, name_end, value_start, value_end] in &fields.spans {
-            // Both checks passed `httparse` already (see the type's documentation).
-            let name = HeaderName::from_bytes(&fields.head[name_start as usize..name_end as usize]);
-            let value = HeaderValue::from_maybe_shared(
-                fields.head.slice(value_start as usize..value_end as usize),
-            );
-            if let (Ok(name), Ok(value)) = (name, value) {
-                headers.append(name, value);
-            }
-        }
     }
 }
 
@@ -725,48 +699,39 @@ mod tests {
 
     #[test]
     fn request_head_carries_our_framing_and_not_the_clients() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_static("svc:80"));
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
-        headers.insert(header::EXPECT, HeaderValue::from_static("100-continue"));
-        headers.append("x-a", HeaderValue::from_static("1"));
-        headers.append("x-a", HeaderValue::from_static("2"));
-        headers.insert(
-            header::CONNECTION,
-            HeaderValue::from_static("keep-alive, X-Hop"),
+        let fields = FieldList::parse_lines(
+            "Host: svc:80\r\nContent-Length: 999\r\nExpect: 100-continue\r\nX-A: 1\r\n\
+             x-a: 2\r\nConnection: keep-alive, X-Hop\r\nx-hop: secret\r\nTE: trailers\r\n\
+             X-Forwarded-Proto: gopher\r\nTraceState: a=1\r\n",
         );
-        headers.insert("x-hop", HeaderValue::from_static("secret"));
-        headers.insert(header::TE, HeaderValue::from_static("trailers"));
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
         let mut out = Vec::new();
         let framing = RequestFraming::Length(12);
-        let proto = (
-            HeaderName::from_static("x-forwarded-proto"),
-            HeaderValue::from_static("http"),
-        );
-        let replacements: Replacements = [Some((&proto.0, &proto.1)), None, None, None, None];
+        let proto = HeaderName::from_static("x-forwarded-proto");
+        let state = HeaderName::from_static("tracestate");
+        let mut replacements: Replacements = [None; 8];
+        replacements[1] = Some((&proto, Some(b"http".as_slice())));
+        replacements[6] = Some((&state, None));
         encode_request_head(
             &mut out,
             &Method::POST,
             "/p?q=1",
-            &headers,
+            &fields,
             &replacements,
             "h",
             framing,
         );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "POST /p?q=1 HTTP/1.1\r\nhost: svc:80\r\nx-a: 1\r\nx-a: 2\r\n\
+            "POST /p?q=1 HTTP/1.1\r\nHost: svc:80\r\nX-A: 1\r\nx-a: 2\r\n\
              x-forwarded-proto: http\r\ncontent-length: 12\r\n\r\n"
         );
         let mut out = Vec::new();
-        let empty = HeaderMap::new();
-        let none: Replacements = [None; 5];
+        let none: Replacements = [None; 8];
         encode_request_head(
             &mut out,
             &Method::GET,
             "/",
-            &empty,
+            &FieldList::default(),
             &none,
             "up:1",
             RequestFraming::Chunked,
@@ -774,6 +739,25 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "GET / HTTP/1.1\r\nhost: up:1\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        // A replaced `Host` is written once, in the replacement's place.
+        let host = header::HOST;
+        let mut replacements: Replacements = [None; 8];
+        replacements[3] = Some((&host, Some(b"up:2".as_slice())));
+        let mut out = Vec::new();
+        let fields = FieldList::parse_lines("HOST: client\r\n");
+        encode_request_head(
+            &mut out,
+            &Method::GET,
+            "/",
+            &fields,
+            &replacements,
+            "up:1",
+            RequestFraming::None,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET / HTTP/1.1\r\nhost: up:2\r\n\r\n"
         );
     }
 
@@ -844,7 +828,7 @@ mod tests {
         assert!(parsed.fields.contains(&HeaderName::from_static("x-a")));
         assert!(!parsed.fields.contains(&header::DATE));
         let mut added = HeaderMap::new();
-        added.insert("x-request-id", HeaderValue::from_static("id-1"));
+        added.insert("x-request-id", http::HeaderValue::from_static("id-1"));
         let all = parsed.fields.merged_with(&added);
         {
             let pairs: Vec<(&str, &[u8])> = all
@@ -1065,8 +1049,7 @@ mod tests {
                 text.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
                 let mut buf = BytesMut::from(&text[..]);
                 if let Ok(Some(head)) = parse_response_head(&mut buf, &Method::GET) {
-                    let mut map = HeaderMap::new();
-                    head.fields.append_to(&mut map);
+                    let map = head.fields.merged_with(&HeaderMap::new());
                     prop_assert_eq!(map.len(), head.fields.len());
                 }
             }

@@ -23,6 +23,7 @@ pub mod forward;
 pub mod h1;
 mod ids;
 pub mod log;
+pub mod message;
 pub mod metrics;
 pub mod pool;
 pub mod rollback;

@@ -39,6 +39,7 @@ use crate::h1::{
     self, ChunkError, ChunkedDecoder, Decoded, HeadError, LAST_CHUNK, ReceivedFields,
     RequestFraming, ResponseFraming,
 };
+use crate::message::RequestHead;
 
 /// Idle connections kept per instance; more are closed when they come back.
 const MAX_IDLE: usize = 512;
@@ -213,8 +214,8 @@ impl ConnectionPool {
         self.idle.lock().map_or(0, |idle| idle.len())
     }
 
-    /// Sends one request to `authority`, in origin form whatever the form of `parts.uri`, its
-    /// headers as [`h1::encode_request_head`] writes them, and returns the response with its
+    /// Sends one request to `authority`, in origin form whatever the form of `head.uri`, its
+    /// fields as [`h1::encode_request_head`] writes them, and returns the response with its
     /// body streaming from the connection, which returns to the pool when the body has been read.
     /// The response's header map is empty: the upstream's header fields are in the body
     /// ([`PooledBody::received_fields`]; [`ReceivedFields::merged_with`] makes a map of them).
@@ -225,19 +226,19 @@ impl ConnectionPool {
         authority: &str,
         connect_timeout: Duration,
         answer: Option<AnswerDeadline<'_>>,
-        parts: &http::request::Parts,
+        head: &RequestHead,
         body: LimitedBody,
         replacements: &h1::Replacements<'_>,
     ) -> Result<Response<PooledBody>, SendFailure> {
-        let framing = request_framing(&parts.method, &body);
-        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let framing = request_framing(&head.method, &body);
+        let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
         let encode = |buf: &mut Vec<u8>| {
             buf.clear();
             h1::encode_request_head(
                 buf,
-                &parts.method,
+                &head.method,
                 target,
-                &parts.headers,
+                &head.fields,
                 replacements,
                 authority,
                 framing,
@@ -257,7 +258,7 @@ impl ConnectionPool {
         // A body held in memory (or none) can be written again; a streamed one cannot.
         let Some(held) = body.replayable() else {
             encode(&mut connection.write.buf);
-            let exchange = self.exchange_streamed(connection, body, framing, &parts.method);
+            let exchange = self.exchange_streamed(connection, body, framing, &head.method);
             return match before(&mut deadline, exchange).await {
                 Some(outcome) => Ok(outcome?),
                 None => Err(timed_out(answer).into()),
@@ -266,7 +267,7 @@ impl ConnectionPool {
         let mut retried = false;
         loop {
             encode(&mut connection.write.buf);
-            let exchange = exchange_held(&mut connection, &held, framing, &parts.method);
+            let exchange = exchange_held(&mut connection, &held, framing, &head.method);
             match before(&mut deadline, exchange).await {
                 None => return Err(timed_out(answer).into()),
                 Some(Ok((head, complete))) => {
@@ -284,7 +285,7 @@ impl ConnectionPool {
                 Some(Err(error))
                     if !fresh
                         && !retried
-                        && is_idempotent(&parts.method)
+                        && is_idempotent(&head.method)
                         && nothing_answered(&error) =>
                 {
                     retried = true;

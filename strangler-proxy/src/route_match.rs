@@ -12,7 +12,9 @@
 
 use std::cmp::Reverse;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderName, HeaderValue, Method};
+
+use crate::message::FieldList;
 
 /// How a route matches the request path (the query string is never part of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +87,7 @@ pub(crate) type Specificity = (u8, Reverse<usize>, Reverse<usize>, u8, Reverse<u
 
 impl RouteMatch {
     /// Does this request satisfy every condition?
-    pub fn matches(&self, method: &Method, path: &str, headers: &HeaderMap) -> bool {
+    pub fn matches(&self, method: &Method, path: &str, fields: &FieldList) -> bool {
         if !self.methods.is_empty() && !self.methods.contains(method) {
             return false;
         }
@@ -93,11 +95,10 @@ impl RouteMatch {
             return false;
         }
         self.headers.iter().all(|condition| match &condition.value {
-            None => headers.contains_key(&condition.name),
-            Some(wanted) => headers
-                .get_all(&condition.name)
-                .iter()
-                .any(|value| value == wanted),
+            None => fields.contains(condition.name.as_str()),
+            Some(wanted) => fields
+                .get_all(condition.name.as_str())
+                .any(|value| value == wanted.as_bytes()),
         })
     }
 

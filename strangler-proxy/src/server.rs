@@ -22,13 +22,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::body::{ClientBody, ProxyBody};
+use crate::body::ProxyBody;
 use crate::config::ValidConfig;
 use crate::deadline::{Deadlines, HyperTimer};
 use crate::fast_path::{self, HeadLimits, Replay};
 use crate::forward::ClientPeer;
 use crate::ids::stable_hash;
 use crate::log::EventLog;
+use crate::message::ClientRequest;
 use crate::metrics::MetricsRegistry;
 use crate::state::{ReloadError, Shared, WeightError};
 use crate::status::ProxyStatus;
@@ -130,7 +131,9 @@ impl Proxy {
             stopped,
             Duration::from_secs(2),
             (64 * 1024, Duration::from_secs(10)),
-            move |request, _peer: &ClientPeer| crate::admin::handle(admin_shared.clone(), request),
+            move |request: ClientRequest, _peer: &ClientPeer| {
+                crate::admin::handle(admin_shared.clone(), request.into_http())
+            },
             None,
         ));
         shared.log.event(
@@ -263,7 +266,7 @@ async fn serve<F, Fut>(
     counted: Option<Arc<Shared>>,
 ) -> bool
 where
-    F: Fn(Request<ClientBody>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(ClientRequest, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let deadlines = Deadlines::new();
@@ -342,13 +345,13 @@ async fn connection<F, Fut>(
     stopped: watch::Receiver<bool>,
 ) -> Result<(), hyper::Error>
 where
-    F: Fn(Request<ClientBody>, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(ClientRequest, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let hyper_handler = handler.clone();
     let hyper_peer = peer.clone();
     let service = service_fn(move |request: Request<Incoming>| {
-        let answer = hyper_handler(request.map(ClientBody::Hyper), &hyper_peer);
+        let answer = hyper_handler(ClientRequest::from_hyper(request), &hyper_peer);
         async move {
             let mut response = answer.await?;
             // hyper writes the header map only.

@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::HeaderValue;
-use http::request::Parts;
-use http::{HeaderName, Method, Request, Response, StatusCode};
+use http::{HeaderName, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
@@ -25,6 +24,7 @@ use crate::diff::{DiffSample, DiffStore, Observed, compare, noise_patterns, reda
 use crate::forward::forwarding_replacements;
 use crate::forward::{Attempt, Decision};
 use crate::ids::{now_rfc3339, random_u64};
+use crate::message::RequestHead;
 use crate::split::Side;
 use crate::state::Shared;
 use crate::table::RoutingTable;
@@ -80,19 +80,6 @@ pub(crate) fn wanted(rule: &ShadowRule, method: &Method) -> bool {
         && (rule.sample >= 1.0 || (random_u64() % 10_000) < (rule.sample * 10_000.0) as u64)
 }
 
-/// A copy of the request to replay on the candidate.
-pub(crate) fn copy_parts(parts: &Parts) -> Option<Parts> {
-    let (mut copy, ()) = Request::builder()
-        .method(parts.method.clone())
-        .uri(parts.uri.clone())
-        .version(parts.version)
-        .body(())
-        .ok()?
-        .into_parts();
-    copy.headers = parts.headers.clone();
-    Some(copy)
-}
-
 /// Everything a mirror needs, gathered on the request path.
 pub(crate) struct Mirror {
     pub route: String,
@@ -100,7 +87,7 @@ pub(crate) struct Mirror {
     pub rule: ShadowRule,
     pub primary: Arc<Upstream>,
     pub candidate: Arc<Upstream>,
-    pub parts: Parts,
+    pub head: RequestHead,
     pub body: Bytes,
     pub client: SocketAddr,
     pub connect_timeout: Duration,
@@ -111,52 +98,39 @@ pub(crate) struct Mirror {
 /// keeps its answer (the body only when it is small enough).
 async fn observe(
     upstream: &Upstream,
-    parts: Parts,
+    head: RequestHead,
     body: Bytes,
     client: SocketAddr,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Option<Observed> {
     static MARKER: HeaderName = SHADOW_HEADER;
-    static ONE: HeaderValue = HeaderValue::from_static("1");
     let lease = upstream.pick();
     let endpoint = lease.endpoint();
     // The same rewriting a forwarded request gets, plus the shadow marker: a replacement, so the
     // client can neither send its own value nor have it dropped by naming it in `Connection`.
     let client_ip = HeaderValue::from_str(&client.ip().to_string()).ok();
     let mut joined = None;
-    let mut replacements = forwarding_replacements(
-        &parts.headers,
-        client_ip.as_ref(),
-        upstream,
-        endpoint,
-        &mut joined,
-    );
-    replacements[4] = Some((&MARKER, &ONE));
+    let mut replacements =
+        forwarding_replacements(&head, client_ip.as_ref(), upstream, endpoint, &mut joined);
+    replacements[7] = Some((&MARKER, Some(b"1".as_slice())));
     let body = LimitedBody::from_bytes(body);
     let exchange = async {
         let authority = endpoint.address.authority.as_str();
         let response = endpoint
             .pool
-            .send(
-                authority,
-                connect_timeout,
-                None,
-                &parts,
-                body,
-                &replacements,
-            )
+            .send(authority, connect_timeout, None, &head, body, &replacements)
             .await
             .ok()?;
-        let (head, body) = response.into_parts();
-        let headers = body.received_fields().merged_with(&head.headers);
+        let (answer, body) = response.into_parts();
+        let headers = body.received_fields().merged_with(&answer.headers);
         let body = Limited::new(body, SHADOW_BODY_LIMIT)
             .collect()
             .await
             .ok()
             .map(|c| c.to_bytes());
         Some(Observed {
-            status: head.status,
+            status: answer.status,
             headers,
             body,
         })
@@ -180,21 +154,19 @@ pub(crate) async fn run(
         rule,
         primary: primary_upstream,
         candidate,
-        parts,
+        head,
         body,
         client,
         connect_timeout,
         permit,
     } = mirror;
-    let sample_request = format!("{} {}", parts.method, parts.uri);
-    let sample_headers = redacted_headers(&parts.headers);
-    let read = matches!(parts.method, Method::GET | Method::HEAD);
-    let probe_parts = (rule.noise_probe && read)
-        .then(|| copy_parts(&parts))
-        .flatten();
+    let sample_request = format!("{} {}", head.method, head.uri);
+    let sample_headers = redacted_headers(&head.to_map());
+    let read = matches!(head.method, Method::GET | Method::HEAD);
+    let probe = (rule.noise_probe && read).then(|| head.clone());
     let candidate_answer = observe(
         &candidate,
-        parts,
+        head,
         body.clone(),
         client,
         connect_timeout,
@@ -210,11 +182,11 @@ pub(crate) async fn run(
             .and_then(Result::ok)
             .flatten(),
     };
-    if let Some(probe_parts) = probe_parts {
+    if let Some(probe) = probe {
         // What differs between two answers of the primary itself is noise (timestamps, ids).
         let again = observe(
             &primary_upstream,
-            probe_parts,
+            probe,
             body,
             client,
             connect_timeout,
@@ -249,18 +221,15 @@ pub(crate) async fn run(
 }
 
 /// A copy of the request to mirror, when the route shadows and this request qualifies.
-pub(crate) fn shadow_copy(
-    decision: &Decision,
-    parts: &http::request::Parts,
-) -> Option<http::request::Parts> {
+pub(crate) fn shadow_copy(decision: &Decision, head: &RequestHead) -> Option<RequestHead> {
     let rule = decision.route.shadow.as_ref()?;
     if decision.side != Side::Primary || decision.route.candidate.is_none() {
         return None;
     }
-    if !wanted(rule, &parts.method) {
+    if !wanted(rule, &head.method) {
         return None;
     }
-    copy_parts(parts)
+    Some(head.clone())
 }
 
 /// Starts the mirror of a request the primary answered: its body is copied as it streams to
@@ -271,7 +240,7 @@ pub(crate) fn start_mirror(
     table: &RoutingTable,
     decision: &Decision,
     attempt: Attempt,
-    copy: http::request::Parts,
+    copy: RequestHead,
     body: Bytes,
     client: SocketAddr,
     request_id: &str,
@@ -311,7 +280,7 @@ pub(crate) fn start_mirror(
         rule: rule.clone(),
         primary: decision.route.primary.clone(),
         candidate: candidate.clone(),
-        parts: copy,
+        head: copy,
         body,
         client,
         connect_timeout: table.timeouts.connect,

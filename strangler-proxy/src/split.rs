@@ -6,11 +6,11 @@
 //! range: users move from primary to candidate, never back. Without a key (or when the request
 //! lacks it) the bucket is drawn per request.
 
-use http::HeaderMap;
 use http::header::COOKIE;
 
 use crate::config::StickyKey;
 use crate::ids::{random_u64, stable_hash};
+use crate::message::FieldList;
 
 /// Number of buckets: weights have a resolution of 1/10000 internally.
 pub const BUCKETS: u64 = 10_000;
@@ -49,30 +49,26 @@ pub fn side_for_bucket(bucket: u64, weight: u8) -> Side {
 }
 
 /// Chooses the side of one request.
-pub(crate) fn choose_side(weight: u8, sticky: Option<&StickyKey>, headers: &HeaderMap) -> Side {
+pub(crate) fn choose_side(weight: u8, sticky: Option<&StickyKey>, fields: &FieldList) -> Side {
     match weight {
         0 => return Side::Primary,
         100.. => return Side::Candidate,
         _ => {}
     }
     let bucket = sticky
-        .and_then(|key| sticky_value(key, headers))
+        .and_then(|key| sticky_value(key, fields))
         .map(bucket_of)
         .unwrap_or_else(|| random_u64() % BUCKETS);
     side_for_bucket(bucket, weight)
 }
 
 /// The value of a sticky (or rate-limit) key in a request, if present and non-empty.
-pub(crate) fn sticky_value<'h>(key: &StickyKey, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+pub(crate) fn sticky_value<'h>(key: &StickyKey, fields: &'h FieldList) -> Option<&'h [u8]> {
     match key {
-        StickyKey::Header(name) => headers
-            .get(name)
-            .map(|value| value.as_bytes())
-            .filter(|value| !value.is_empty()),
-        StickyKey::Cookie(name) => headers
-            .get_all(COOKIE)
-            .iter()
-            .find_map(|value| cookie_value(value.as_bytes(), name.as_bytes())),
+        StickyKey::Header(name) => fields.get(name.as_str()).filter(|value| !value.is_empty()),
+        StickyKey::Cookie(name) => fields
+            .get_all(COOKIE.as_str())
+            .find_map(|value| cookie_value(value, name.as_bytes())),
     }
 }
 

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method};
+use http::Method;
 
 use crate::config::{DEFAULT_ROUTE, Limits, ShadowRule, StickyKey, Timeouts, ValidConfig};
+use crate::message::FieldList;
 use crate::metrics::{MetricsRegistry, RouteMetrics};
 use crate::rollback::{RollbackRegistry, RollbackWatch};
 use crate::route_match::RouteMatch;
@@ -50,9 +51,9 @@ impl Route {
     /// A candidate with no available instance (all failing their health check or ejected as
     /// outliers) is bypassed: the primary serves, and the bypass is counted. A dead candidate
     /// then costs clients nothing.
-    pub fn choose(&self, headers: &HeaderMap) -> (Side, &Arc<Upstream>) {
+    pub fn choose(&self, fields: &FieldList) -> (Side, &Arc<Upstream>) {
         match &self.candidate {
-            Some(candidate) => match choose_side(self.weight, self.sticky.as_ref(), headers) {
+            Some(candidate) => match choose_side(self.weight, self.sticky.as_ref(), fields) {
                 Side::Candidate if candidate.has_available() => (Side::Candidate, candidate),
                 Side::Candidate => {
                     self.metrics.count_bypass();
@@ -155,14 +156,14 @@ impl RoutingTable {
     }
 
     /// The most specific route that matches, or the default route.
-    pub fn route_for(&self, method: &Method, path: &str, headers: &HeaderMap) -> &Arc<Route> {
+    pub fn route_for(&self, method: &Method, path: &str, fields: &FieldList) -> &Arc<Route> {
         self.routes
             .iter()
             .find(|route| {
                 route
                     .matcher
                     .as_ref()
-                    .is_some_and(|matcher| matcher.matches(method, path, headers))
+                    .is_some_and(|matcher| matcher.matches(method, path, fields))
             })
             .unwrap_or(&self.default)
     }
@@ -230,9 +231,8 @@ primary = "mono"
             &LimiterRegistry::default(),
             &RollbackRegistry::default(),
         );
-        let mut beta = HeaderMap::new();
-        beta.insert("x-beta", "yes".parse().expect("value"));
-        let none = HeaderMap::new();
+        let beta = FieldList::from_pairs([("X-Beta", "yes")]);
+        let none = FieldList::default();
         let cases = [
             (Method::GET, "/api/reviews/summary", &none, "exact"),
             (Method::GET, "/api/movies/top/reviews", &none, "movie-top"),

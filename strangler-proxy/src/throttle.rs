@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::HeaderMap;
-
 use crate::config::RateLimit;
+use crate::message::FieldList;
 use crate::split::sticky_value;
 
 /// Keys tracked per route before idle buckets are forgotten.
@@ -59,17 +58,17 @@ impl RateLimiter {
     }
 
     /// Takes a token for this request, or says how long until one is available.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), Duration> {
-        self.check_at(headers, Instant::now())
+    pub fn check(&self, fields: &FieldList) -> Result<(), Duration> {
+        self.check_at(fields, Instant::now())
     }
 
-    fn check_at(&self, headers: &HeaderMap, now: Instant) -> Result<(), Duration> {
+    fn check_at(&self, fields: &FieldList, now: Instant) -> Result<(), Duration> {
         // Requests without the key share one bucket (the empty key).
         let key = self
             .limit
             .key
             .as_ref()
-            .and_then(|key| sticky_value(key, headers))
+            .and_then(|key| sticky_value(key, fields))
             .unwrap_or_default();
         let burst = f64::from(self.limit.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -141,7 +140,7 @@ mod tests {
     fn a_bucket_allows_its_burst_then_refills_at_the_rate() {
         let limiter = limiter(10, 3, None);
         let start = Instant::now();
-        let headers = HeaderMap::new();
+        let headers = FieldList::default();
         for _ in 0..3 {
             assert!(limiter.check_at(&headers, start).is_ok());
         }
@@ -172,10 +171,8 @@ mod tests {
             ))),
         );
         let now = Instant::now();
-        let mut alice = HeaderMap::new();
-        alice.insert("x-api-key", "alice".parse().expect("value"));
-        let mut bob = HeaderMap::new();
-        bob.insert("x-api-key", "bob".parse().expect("value"));
+        let alice = FieldList::from_pairs([("x-api-key", "alice")]);
+        let bob = FieldList::from_pairs([("x-api-key", "bob")]);
         assert!(limiter.check_at(&alice, now).is_ok());
         assert!(limiter.check_at(&alice, now).is_err());
         assert!(limiter.check_at(&bob, now).is_ok());
