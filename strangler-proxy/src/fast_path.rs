@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::header;
-use http::{Method, Response, StatusCode, Uri};
+use http::{Method, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -45,7 +45,7 @@ use crate::body::{ClientBody, ProxyBody};
 use crate::deadline::Deadlines;
 use crate::forward::ClientPeer;
 use crate::h1::put_field;
-use crate::message::{ClientRequest, FieldList, RequestHead};
+use crate::message::{ClientRequest, FieldList, ProxyResponse, RequestHead};
 
 /// Header fields allowed, as in hyper: a head with more goes to hyper at once, for its 431.
 const MAX_FIELDS: usize = 100;
@@ -168,7 +168,7 @@ pub(crate) async fn serve_connection<F, Fut, H, HFut>(
 ) -> Result<(), hyper::Error>
 where
     F: Fn(ClientRequest, &ClientPeer) -> Fut,
-    Fut: Future<Output = Result<Response<ProxyBody>, Infallible>>,
+    Fut: Future<Output = Result<ProxyResponse, Infallible>>,
     H: FnOnce(Replay, watch::Receiver<bool>) -> HFut,
     HFut: Future<Output = Result<(), hyper::Error>>,
 {
@@ -287,10 +287,10 @@ async fn next_head(client: &mut Client, limits: HeadLimits, deadlines: &Arc<Dead
 async fn write_answer(
     client: &mut Client,
     out: &mut Vec<u8>,
-    response: Response<ProxyBody>,
+    answer: ProxyResponse,
     stopping: bool,
 ) -> io::Result<bool> {
-    let (head, mut body) = response.into_parts();
+    let (head, mut body) = answer.response.into_parts();
     let received = body.take_received_fields();
     let status = head.status;
     let bodiless = status.is_informational()
@@ -335,6 +335,9 @@ async fn write_answer(
             _ => {}
         }
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if let Some(id) = &answer.request_id {
+        put_field(out, b"x-request-id", id.as_bytes());
     }
     if !has_date && !head.headers.contains_key(header::DATE) {
         put_field(out, b"date", &http_date());

@@ -33,7 +33,7 @@ use crate::ids::{
     is_acceptable_request_id, is_valid_traceparent, trace_id_bytes, traceparent_bytes,
 };
 use crate::log::AccessRecord;
-use crate::message::{ClientRequest, FieldList, RequestHead};
+use crate::message::{ClientRequest, FieldList, ProxyResponse, RequestHead, RequestId};
 use crate::metrics::ProxyFailure;
 use crate::pool::{AnswerDeadline, ExchangeError, PoolError, SendFailure};
 use crate::shadow::SHADOW_BODY_LIMIT;
@@ -42,7 +42,7 @@ use crate::state::Shared;
 use crate::table::{Route, RoutingTable};
 use crate::upstream::Upstream;
 
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
@@ -135,7 +135,7 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     request: ClientRequest,
     peer: ClientPeer,
-) -> Result<Response<ProxyBody>, Infallible> {
+) -> Result<ProxyResponse, Infallible> {
     let started = Instant::now();
     let client = peer.addr;
     let ClientRequest { mut head, body } = request;
@@ -146,10 +146,7 @@ pub(crate) async fn handle(
         } else {
             StatusCode::BAD_REQUEST
         };
-        return Ok(json_response(
-            status,
-            json!({"error": "refused", "reason": reason}),
-        ));
+        return Ok(json_response(status, json!({"error": "refused", "reason": reason})).into());
     }
     let table = shared.table.load_full();
     let route = table
@@ -162,8 +159,7 @@ pub(crate) async fn handle(
         route,
     };
     let request_id_value = ensure_request_ids(&mut head);
-    // Visible ASCII either way: a kept id passed `is_acceptable_request_id`, a new one is hex.
-    let request_id = request_id_value.to_str().unwrap_or_default();
+    let request_id = request_id_value.as_str();
     // Only kept when there is an access log to write them to.
     let logged = shared.log.access_enabled().then(|| {
         let path = head.uri.path_and_query().map_or("/", PathAndQuery::as_str);
@@ -176,7 +172,7 @@ pub(crate) async fn handle(
         .rate_limiter
         .as_ref()
         .and_then(|limiter| limiter.check(&head.fields).err());
-    let mut attempt = if let Some(wait) = throttled {
+    let attempt = if let Some(wait) = throttled {
         let mut attempt = local_failure(&decision, ProxyFailure::Throttled, request_id, None);
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         attempt
@@ -209,7 +205,8 @@ pub(crate) async fn handle(
                         return Ok(json_response(
                             StatusCode::BAD_REQUEST,
                             json!({"error": "bad_request", "reason": "the request body could not be read"}),
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -258,13 +255,6 @@ pub(crate) async fn handle(
         .body()
         .received_fields()
         .is_some_and(|fields| fields.contains(&X_REQUEST_ID));
-    if !upstream_id {
-        attempt
-            .response
-            .headers_mut()
-            .entry(X_REQUEST_ID)
-            .or_insert_with(|| request_id_value.clone());
-    }
     let latency = started.elapsed();
     decision
         .route
@@ -297,7 +287,10 @@ pub(crate) async fn handle(
             fallback: attempt.fell_back,
         });
     }
-    Ok(attempt.response)
+    Ok(ProxyResponse {
+        response: attempt.response,
+        request_id: (!upstream_id).then_some(request_id_value),
+    })
 }
 
 /// Feeds one candidate outcome to the route's rollback rule and acts on a breach.
@@ -465,10 +458,9 @@ pub(crate) fn json_response(status: StatusCode, body: serde_json::Value) -> Resp
 }
 
 /// Keeps a well-formed `X-Request-Id` and `traceparent`, generates the missing or malformed ones
-/// (sent instead of the client's), and returns the request id as a header value, sharing the
-/// client's bytes when it is kept. A field the client's `Connection` names counts as absent: it
-/// is not forwarded.
-fn ensure_request_ids(head: &mut RequestHead) -> HeaderValue {
+/// (sent instead of the client's), and returns the request id. A field the client's
+/// `Connection` names counts as absent: it is not forwarded.
+fn ensure_request_ids(head: &mut RequestHead) -> RequestId {
     let fields = &head.fields;
     let connection_names = crate::h1::lists_other_headers(fields);
     let forwarded = |name: &HeaderName| {
@@ -478,32 +470,27 @@ fn ensure_request_ids(head: &mut RequestHead) -> HeaderValue {
     };
     let kept = forwarded(&X_REQUEST_ID)
         .filter(|value| is_acceptable_request_id(value))
-        .and_then(|value| fields.shared_value(value));
+        .map(|value| fields.shared(value));
     let trace_ok = forwarded(&TRACEPARENT).is_some_and(is_valid_traceparent);
-    let (request_id, generated) = match kept {
-        Some(id) => (id, None),
+    let request_id = match kept {
+        Some(id) => RequestId::Kept(id),
         None => {
             let generated = trace_id_bytes();
-            let value =
-                HeaderValue::from_bytes(&generated).expect("hex digits are a valid header value");
-            head.generated_request_id = Some(value.clone());
-            (value, Some(generated))
+            head.generated_request_id = Some(generated);
+            RequestId::Generated(generated)
         }
     };
     if !trace_ok {
         // A generated request id doubles as the trace id, so logs and traces join up; so does a
         // kept one that has the shape of a trace id.
-        let trace_id = generated
-            .or_else(|| {
-                let kept = request_id.as_bytes();
-                (kept.len() == 32 && kept.iter().all(u8::is_ascii_hexdigit))
-                    .then(|| kept.try_into().ok())
-                    .flatten()
-            })
-            .unwrap_or_else(trace_id_bytes);
-        let value = HeaderValue::from_bytes(&traceparent_bytes(&trace_id))
-            .expect("a traceparent is a valid header value");
-        head.generated_traceparent = Some(value);
+        let trace_id = match &request_id {
+            RequestId::Generated(generated) => *generated,
+            RequestId::Kept(kept) => <[u8; 32]>::try_from(&kept[..])
+                .ok()
+                .filter(|id| id.iter().all(u8::is_ascii_hexdigit))
+                .unwrap_or_else(trace_id_bytes),
+        };
+        head.generated_traceparent = Some(traceparent_bytes(&trace_id));
     }
     request_id
 }
@@ -568,10 +555,10 @@ pub(crate) fn forwarding_replacements<'a>(
         replacements[1] = Some((&X_FORWARDED_PROTO, Some(b"http".as_slice())));
     }
     if let Some(id) = &head.generated_request_id {
-        replacements[4] = Some((&REQUEST_ID, Some(id.as_bytes())));
+        replacements[4] = Some((&REQUEST_ID, Some(id.as_slice())));
     }
     if let Some(traceparent) = &head.generated_traceparent {
-        replacements[5] = Some((&TRACE, Some(traceparent.as_bytes())));
+        replacements[5] = Some((&TRACE, Some(traceparent.as_slice())));
         replacements[6] = Some((&STATE, None));
     }
     if upstream.preserve_host && original_host.is_some() {

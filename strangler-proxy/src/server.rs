@@ -26,10 +26,10 @@ use crate::body::ProxyBody;
 use crate::config::ValidConfig;
 use crate::deadline::{Deadlines, HyperTimer};
 use crate::fast_path::{self, HeadLimits, Replay};
-use crate::forward::ClientPeer;
+use crate::forward::{ClientPeer, X_REQUEST_ID};
 use crate::ids::stable_hash;
 use crate::log::EventLog;
-use crate::message::ClientRequest;
+use crate::message::{ClientRequest, ProxyResponse};
 use crate::metrics::MetricsRegistry;
 use crate::state::{ReloadError, Shared, WeightError};
 use crate::status::ProxyStatus;
@@ -132,7 +132,8 @@ impl Proxy {
             Duration::from_secs(2),
             (64 * 1024, Duration::from_secs(10)),
             move |request: ClientRequest, _peer: &ClientPeer| {
-                crate::admin::handle(admin_shared.clone(), request.into_http())
+                let answer = crate::admin::handle(admin_shared.clone(), request.into_http());
+                async move { answer.await.map(ProxyResponse::from) }
             },
             None,
         ));
@@ -267,7 +268,7 @@ async fn serve<F, Fut>(
 ) -> bool
 where
     F: Fn(ClientRequest, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
+    Fut: Future<Output = Result<ProxyResponse, Infallible>> + Send + 'static,
 {
     let deadlines = Deadlines::new();
     // Aborted when this function returns or is itself dropped (an aborted proxy task).
@@ -346,18 +347,24 @@ async fn connection<F, Fut>(
 ) -> Result<(), hyper::Error>
 where
     F: Fn(ClientRequest, &ClientPeer) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
+    Fut: Future<Output = Result<ProxyResponse, Infallible>> + Send + 'static,
 {
     let hyper_handler = handler.clone();
     let hyper_peer = peer.clone();
     let service = service_fn(move |request: Request<Incoming>| {
         let answer = hyper_handler(ClientRequest::from_hyper(request), &hyper_peer);
         async move {
-            let mut response = answer.await?;
+            let ProxyResponse {
+                mut response,
+                request_id,
+            } = answer.await?;
             // hyper writes the header map only.
             let fields = response.body_mut().take_received_fields();
             if !fields.is_empty() {
                 *response.headers_mut() = fields.merged_with(response.headers());
+            }
+            if let Some(id) = request_id.and_then(|id| id.to_header_value()) {
+                response.headers_mut().insert(X_REQUEST_ID, id);
             }
             Ok::<_, Infallible>(response)
         }

@@ -170,6 +170,78 @@ async fn connection_cannot_strip_or_forge_what_the_proxy_sets() {
     assert_eq!(reply.seen("x-forwarded-for").as_deref(), Some("127.0.0.1"));
     let forwarded_host = reply.seen("x-forwarded-host").expect("set by the proxy");
     assert!(forwarded_host.starts_with("127.0.0.1:"), "{forwarded_host}");
+
+    // Ids named in `Connection` would not reach the upstream: they count as absent, and the
+    // proxy's own go in their place (and back to the client).
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let reply = TestClient::new()
+        .get(
+            &url,
+            &[
+                ("connection", "x-request-id, traceparent"),
+                ("x-request-id", "req-hidden"),
+                ("traceparent", parent),
+            ],
+        )
+        .await;
+    let id = reply
+        .seen("x-request-id")
+        .expect("an id reaches the upstream");
+    assert_eq!(id.len(), 32, "{id}");
+    assert_eq!(reply.headers["x-request-id"], id.as_str());
+    let trace = reply
+        .seen("traceparent")
+        .expect("a traceparent reaches the upstream");
+    assert!(trace.starts_with(&format!("00-{id}-")), "{trace}");
+}
+
+/// A plain request is read by the proxy's own server side: its fields reach the upstream with
+/// the client's spelling, each name once, with the same rewriting as on hyper's side.
+#[tokio::test]
+async fn fields_of_a_plain_request_are_rewritten_whatever_their_case() {
+    let mono = TestUpstream::start("mono").await;
+    let proxy = start_proxy(&config(&mono, false)).await;
+    // The second request (`Connection: close`) goes to hyper and ends the connection.
+    let request = b"GET /p HTTP/1.1\r\nHOST: Shop.Example\r\nX-Forwarded-For: 203.0.113.9\r\n\
+        X-Request-ID: req-7\r\nTraceParent: bogus\r\nTraceState: k=v\r\nX-Kept: Yes\r\n\r\n\
+        GET /second HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let answer = raw_exchange(
+        proxy.listen_addr(),
+        request,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("a first answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("\r\nx-request-id: req-7\r\n"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .expect("a length")
+        .parse()
+        .expect("a number");
+    let seen: serde_json::Value = serde_json::from_str(&rest[..length]).expect("JSON");
+    let headers = &seen["headers"];
+    let only = |name: &str| {
+        let values = headers[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} missing: {seen}"));
+        assert_eq!(values.len(), 1, "{name}: {values:?}");
+        values[0].as_str().expect("text").to_owned()
+    };
+    assert_eq!(only("host"), mono.addr.to_string());
+    assert_eq!(only("x-forwarded-host"), "Shop.Example");
+    assert_eq!(only("x-forwarded-for"), "203.0.113.9, 127.0.0.1");
+    assert_eq!(only("x-forwarded-proto"), "http");
+    assert_eq!(only("x-request-id"), "req-7");
+    assert_eq!(only("x-kept"), "Yes");
+    let trace = only("traceparent");
+    assert!(trace.starts_with("00-") && trace.len() == 55, "{trace}");
+    assert!(headers.get("tracestate").is_none(), "{seen}");
+    assert!(
+        rest[length..].starts_with("HTTP/1.1 200"),
+        "the second is answered too"
+    );
 }
 
 #[tokio::test]
