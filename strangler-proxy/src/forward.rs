@@ -159,7 +159,7 @@ pub(crate) async fn handle(
         route,
     };
     let request_id_value = ensure_request_ids(&mut head);
-    let request_id = request_id_value.as_str();
+    let request_id = &request_id_value;
     // Only kept when there is an access log to write them to.
     let logged = shared.log.access_enabled().then(|| {
         let path = head.uri.path_and_query().map_or("/", PathAndQuery::as_str);
@@ -272,7 +272,7 @@ pub(crate) async fn handle(
     if let Some((method, path)) = logged {
         shared.log.access(&AccessRecord {
             time: crate::ids::now_rfc3339(),
-            request_id,
+            request_id: request_id.as_str(),
             client: client.ip().to_string(),
             method: method.as_str(),
             path: &path,
@@ -331,7 +331,7 @@ pub(crate) async fn forward_to(
     head: RequestHead,
     body: LimitedBody,
     peer: &ClientPeer,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Attempt {
     let lease = decision.upstream.pick();
     let endpoint = lease.endpoint();
@@ -411,7 +411,7 @@ fn body_was_too_large(error: &PoolError) -> bool {
 fn local_failure(
     decision: &Decision,
     failure: ProxyFailure,
-    request_id: &str,
+    request_id: &RequestId,
     endpoint: Option<Arc<str>>,
 ) -> Attempt {
     let (status, error) = match failure {
@@ -428,7 +428,7 @@ fn local_failure(
             "route": decision.route.name,
             "side": decision.side.as_str(),
             "upstream": decision.upstream.name,
-            "request_id": request_id,
+            "request_id": request_id.as_str(),
         }),
     );
     if failure == ProxyFailure::BodyTooLarge {

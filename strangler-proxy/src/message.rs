@@ -26,13 +26,29 @@ use crate::body::{ClientBody, ProxyBody};
 pub struct FieldList {
     head: Bytes,
     spans: Vec<[u32; 4]>,
+    /// The [`name_bit`] of every name here: most names the proxy asks for (`Connection`, the
+    /// ids, `Content-Length`, ...) are absent, and such a look-up ends on this word instead
+    /// of a scan.
+    names: u64,
+}
+
+/// A bit for a name, the same for every spelling of it: from its length and last byte with
+/// the ASCII case bit set. Different names may share a bit; that only costs a scan.
+fn name_bit(name: &[u8]) -> u64 {
+    let last = name.last().map_or(0, |&byte| byte | 0x20);
+    1 << ((name.len() as u64 * 7 + u64::from(last)) % 64)
 }
 
 impl FieldList {
     /// Fields at the given spans of `head` (each within it).
     pub(crate) fn from_spans(head: Bytes, spans: Vec<[u32; 4]>) -> Self {
-        debug_assert!(spans.iter().all(|span| span[3] as usize <= head.len()));
-        FieldList { head, spans }
+        let names = spans
+            .iter()
+            .fold(0, |names, &[name_start, name_end, _, value_end]| {
+                debug_assert!(value_end as usize <= head.len());
+                names | name_bit(&head[name_start as usize..name_end as usize])
+            });
+        FieldList { head, spans, names }
     }
 
     /// The fields of a map, in its order, names as `http` spells them (lower case).
@@ -57,10 +73,7 @@ impl FieldList {
             };
             spans.push([name_start, value_start, value_start, value_end]);
         }
-        FieldList {
-            head: head.freeze(),
-            spans,
-        }
+        FieldList::from_spans(head.freeze(), spans)
     }
 
     /// Fields from `(name, value)` pairs, for tests and the proxy's own requests.
@@ -79,7 +92,14 @@ impl FieldList {
 
     /// The fields, names as the sender spelled them.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.spans
+        self.fields_of(&self.spans)
+    }
+
+    fn fields_of<'a>(
+        &'a self,
+        spans: &'a [[u32; 4]],
+    ) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        spans
             .iter()
             .map(|&[name_start, name_end, value_start, value_end]| {
                 (
@@ -89,10 +109,19 @@ impl FieldList {
             })
     }
 
+    /// The spans worth scanning for `name`: none when no field's name has its bit.
+    fn candidates(&self, name: &[u8]) -> &[[u32; 4]] {
+        if self.names & name_bit(name) == 0 {
+            &[]
+        } else {
+            &self.spans
+        }
+    }
+
     /// The values of every field named `name` (any case), in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         let name = name.as_bytes();
-        self.iter()
+        self.fields_of(self.candidates(name))
             .filter(move |(field, _)| field.eq_ignore_ascii_case(name))
             .map(|(_, value)| value)
     }
@@ -100,9 +129,15 @@ impl FieldList {
     /// The value of the first field named `name` (any case).
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         let name = name.as_bytes();
-        self.iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
+        for &[name_start, name_end, value_start, value_end] in self.candidates(name) {
+            // Lengths first: most fields scanned have a name of another length.
+            if (name_end - name_start) as usize == name.len()
+                && self.head[name_start as usize..name_end as usize].eq_ignore_ascii_case(name)
+            {
+                return Some(&self.head[value_start as usize..value_end as usize]);
+            }
+        }
+        None
     }
 
     /// Whether a field named `name` (any case) is present.
@@ -338,5 +373,34 @@ mod tests {
         assert_eq!(fields.get_all("x-a").collect::<Vec<_>>(), [&b"1"[..], b""]);
         assert_eq!(fields.to_map(), map);
         assert!(FieldList::from_map(&HeaderMap::new()).is_empty());
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_has_its_bit() {
+        for (one, other) in [
+            ("Content-Length", "content-length"),
+            ("X-REQUEST-ID", "x-request-id"),
+            ("TraceParent", "traceparent"),
+            ("A", "a"),
+            ("x_1", "X_1"),
+        ] {
+            assert_eq!(
+                name_bit(one.as_bytes()),
+                name_bit(other.as_bytes()),
+                "{one}"
+            );
+            let fields = FieldList::parse_lines(&format!("{one}: v\r\n"));
+            assert_eq!(fields.get(other), Some(&b"v"[..]), "{one}");
+        }
+        // The names the proxy asks about are told apart from the usual ones by the bit alone.
+        let usual = FieldList::parse_lines("Host: h\r\nUser-Agent: u\r\nAccept: */*\r\n");
+        for absent in [
+            "connection",
+            "content-length",
+            "x-request-id",
+            "traceparent",
+        ] {
+            assert!(usual.candidates(absent.as_bytes()).is_empty(), "{absent}");
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::diff::{DiffSample, DiffStore, Observed, compare, noise_patterns, reda
 use crate::forward::forwarding_replacements;
 use crate::forward::{Attempt, Decision};
 use crate::ids::{now_rfc3339, random_u64};
-use crate::message::RequestHead;
+use crate::message::{RequestHead, RequestId};
 use crate::split::Side;
 use crate::state::Shared;
 use crate::table::RoutingTable;
@@ -243,7 +243,7 @@ pub(crate) fn start_mirror(
     copy: RequestHead,
     body: Bytes,
     client: SocketAddr,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Attempt {
     let (Some(rule), Some(candidate)) = (&decision.route.shadow, &decision.route.candidate) else {
         return attempt;
@@ -276,7 +276,7 @@ pub(crate) fn start_mirror(
     let (done, primary_body) = tokio::sync::oneshot::channel();
     let mirror = Mirror {
         route: decision.route.name.clone(),
-        request_id: request_id.to_owned(),
+        request_id: request_id.as_str().to_owned(),
         rule: rule.clone(),
         primary: decision.route.primary.clone(),
         candidate: candidate.clone(),
