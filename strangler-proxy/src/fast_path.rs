@@ -49,6 +49,8 @@ use crate::message::{ClientRequest, FieldList, ProxyResponse, RequestHead};
 
 /// Header fields allowed, as in hyper: a head with more goes to hyper at once, for its 431.
 const MAX_FIELDS: usize = 100;
+/// Longest header name `http::HeaderName` takes: a longer one is hyper's to refuse.
+const MAX_NAME: usize = 1 << 16;
 /// Answer bytes gathered before they are written even though more are ready.
 const FLUSH_AT: usize = 64 * 1024;
 
@@ -81,6 +83,8 @@ pub(crate) enum Head {
 pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
     let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_FIELDS];
     let mut request = httparse::Request::new(&mut []);
+    // A head's field offsets are kept as u32 (see `FieldList`).
+    let max_header_bytes = max_header_bytes.min(u32::MAX as usize);
     let length = match request.parse_with_uninit_headers(buf, &mut fields) {
         Ok(httparse::Status::Complete(length)) if length <= max_header_bytes => length,
         Ok(httparse::Status::Partial) if buf.len() <= max_header_bytes => return Head::Incomplete,
@@ -103,8 +107,9 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
     let Ok(uri) = target.parse::<Uri>() else {
         return Head::NotPlain;
     };
-    // Names and values are as `httparse` accepted them, which `HeaderName` and `HeaderValue`
-    // accept too (see `crate::message`); only what makes a request not plain is looked at.
+    // Values are as `httparse` accepted them, which `HeaderValue` accepts too, and so are
+    // names up to `HeaderName`'s length limit (see `crate::message`); apart from that length,
+    // only what makes a request not plain is looked at.
     let mut spans = Vec::with_capacity(request.headers.len());
     let mut has_length = false;
     let base = buf.as_ptr() as usize;
@@ -112,6 +117,9 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
     let offset = |slice: &[u8]| (slice.as_ptr() as usize - base) as u32;
     for field in request.headers.iter() {
         let name = field.name.as_bytes();
+        if name.len() >= MAX_NAME {
+            return Head::NotPlain;
+        }
         let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
         let plain = match name.len() {
             6 if is("expect") => false,
@@ -593,6 +601,13 @@ mod tests {
         assert!(matches!(
             parse_head(partial.as_bytes(), LIMIT),
             Head::Incomplete
+        ));
+        // A name longer than `HeaderName` takes is hyper's to refuse, whatever the limit.
+        let long_name = "n".repeat(MAX_NAME);
+        let long = head_text("GET", "/", "HTTP/1.1", &[(long_name.as_str(), "v")]);
+        assert!(matches!(
+            parse_head(long.as_bytes(), 4 * MAX_NAME),
+            Head::NotPlain
         ));
         let oversized = head_text("GET", "/", "HTTP/1.1", &[("X-Big", &"v".repeat(LIMIT))]);
         assert!(matches!(

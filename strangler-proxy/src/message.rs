@@ -8,10 +8,10 @@
 //! them, and a look-up is a scan of a few names compared by length first. Answers keep their
 //! upstream's fields the same way ([`crate::h1::ReceivedFields`]).
 //!
-//! Every field here passed `httparse` (the fast path) or came out of hyper's `HeaderMap` (every
-//! other request), so every name converts to `http::HeaderName` and every value to
-//! `HeaderValue` (a property test holds `httparse` to that), and [`FieldList::to_map`] loses
-//! nothing.
+//! Every field here passed `httparse` with a name shorter than `HeaderName`'s 64 KiB limit
+//! (the fast path hands longer ones to hyper) or came out of hyper's `HeaderMap` (every other
+//! request), so every name converts to `http::HeaderName` and every value to `HeaderValue` (a
+//! property test holds `httparse` to that), and [`FieldList::to_map`] loses nothing.
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -76,7 +76,7 @@ impl FieldList {
         FieldList::from_spans(head.freeze(), spans)
     }
 
-    /// Fields from `(name, value)` pairs, for tests and the proxy's own requests.
+    /// Fields from `(name, value)` pairs (a pair `http` refuses is left out).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
@@ -198,6 +198,16 @@ impl FieldList {
             at += line.len();
         }
         FieldList::from_spans(head, spans)
+    }
+
+    /// The same fields in bytes of their own: a copy that may outlive its request (a shadow
+    /// mirror) does not keep the connection's whole read buffer.
+    pub fn detached(&self) -> Self {
+        FieldList {
+            head: Bytes::copy_from_slice(&self.head),
+            spans: self.spans.clone(),
+            names: self.names,
+        }
     }
 
     /// The fields as a map.
@@ -373,6 +383,20 @@ mod tests {
         assert_eq!(fields.get_all("x-a").collect::<Vec<_>>(), [&b"1"[..], b""]);
         assert_eq!(fields.to_map(), map);
         assert!(FieldList::from_map(&HeaderMap::new()).is_empty());
+    }
+
+    #[test]
+    fn a_detached_copy_has_the_same_fields_in_bytes_of_its_own() {
+        let read_buffer = Bytes::from_static(b"X-A: 1\r\nX-B: 2\r\n and more of the buffer");
+        let fields =
+            FieldList::from_spans(read_buffer.clone(), vec![[0, 3, 5, 6], [8, 11, 13, 14]]);
+        let copy = fields.detached();
+        assert_eq!(
+            copy.iter().collect::<Vec<_>>(),
+            fields.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(copy.get("x-b"), Some(&b"2"[..]));
+        assert_ne!(copy.head.as_ptr(), read_buffer.as_ptr());
     }
 
     #[test]

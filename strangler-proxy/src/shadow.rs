@@ -229,7 +229,10 @@ pub(crate) fn shadow_copy(decision: &Decision, head: &RequestHead) -> Option<Req
     if !wanted(rule, &head.method) {
         return None;
     }
-    Some(head.clone())
+    // The mirror outlives the request: its fields get bytes of their own.
+    let mut copy = head.clone();
+    copy.fields = head.fields.detached();
+    Some(copy)
 }
 
 /// Starts the mirror of a request the primary answered: its body is copied as it streams to

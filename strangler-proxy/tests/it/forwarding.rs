@@ -195,8 +195,9 @@ async fn connection_cannot_strip_or_forge_what_the_proxy_sets() {
     assert!(trace.starts_with(&format!("00-{id}-")), "{trace}");
 }
 
-/// A plain request is read by the proxy's own server side: its fields reach the upstream with
-/// the client's spelling, each name once, with the same rewriting as on hyper's side.
+/// A plain request is read by the proxy's own server side: whatever the case of its names, its
+/// fields get the same rewriting as on hyper's side, each name once. (The spelling that reaches
+/// the upstream is checked against raw bytes in `upstream_wire`.)
 #[tokio::test]
 async fn fields_of_a_plain_request_are_rewritten_whatever_their_case() {
     let mono = TestUpstream::start("mono").await;

@@ -415,3 +415,69 @@ async fn an_early_answer_to_a_streamed_upload_reaches_the_client() {
         Err(error) => panic!("no answer: {error}"),
     }
 }
+
+/// The proxy's own server side forwards a plain request's fields as the client spelled them,
+/// in its order, with what the proxy sets in place of the client's after them.
+#[tokio::test]
+async fn a_plain_requests_fields_reach_the_upstream_as_the_client_spelled_them() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let upstream = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "the head ended early: {head:?}");
+            head.extend_from_slice(&buf[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .await
+            .expect("write");
+        String::from_utf8(head).expect("text")
+    });
+    let proxy = start_proxy(&format!(
+        "{HEADER}[upstreams.raw]\nendpoints = [\"http://{address}\"]\n[default]\nprimary = \"raw\"\n"
+    ))
+    .await;
+    let mut client = TcpStream::connect(proxy.listen_addr())
+        .await
+        .expect("connect");
+    client
+        .write_all(
+            b"GET /p HTTP/1.1\r\nHOST: Shop.Example\r\nX-Request-ID: req-7\r\n\
+              TraceState: k=v\r\nTraceParent: bogus\r\nX-Kept: Yes\r\nx-kept: again\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    let head = tokio::time::timeout(Duration::from_secs(5), upstream)
+        .await
+        .expect("the request reaches the upstream")
+        .expect("upstream task");
+    let lines: Vec<&str> = head.trim_end().split("\r\n").collect();
+    assert_eq!(lines[0], "GET /p HTTP/1.1");
+    // The client's own fields, in order and spelling; then the proxy's.
+    assert_eq!(
+        lines[1..4],
+        ["X-Request-ID: req-7", "X-Kept: Yes", "x-kept: again"]
+    );
+    let rest = &lines[4..];
+    assert!(rest.contains(&"x-forwarded-host: Shop.Example"), "{head}");
+    assert!(
+        rest.contains(&format!("host: {address}").as_str()),
+        "{head}"
+    );
+    let lower = head.to_ascii_lowercase();
+    assert_eq!(lower.matches("\r\nhost: ").count(), 1, "{head}");
+    assert_eq!(lower.matches("\r\ntraceparent: 00-").count(), 1, "{head}");
+    assert!(!lower.contains("tracestate"), "{head}");
+    let mut answer = vec![0; 256];
+    let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut answer))
+        .await
+        .expect("an answer")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("\r\nx-request-id: req-7\r\n"), "{answer}");
+}
