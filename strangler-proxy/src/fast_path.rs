@@ -2,9 +2,11 @@
 //! everything else.
 //!
 //! Why: with hyper's server side a proxied request cost 22.7k user-space instructions; read with
-//! `httparse` and answered from one buffer here it cost 20.5k, and 18.9k since the upstream's
-//! fields are written back as received (`bench/proxy.sh --instructions`; nginx needs 19.1k).
-//! With one worker thread that is the proxy's whole budget.
+//! `httparse` and answered from one buffer here it cost 20.5k, 18.9k since the upstream's
+//! fields are written back as received, and 15.5k since the client's are kept as received too
+//! (a [`crate::message::FieldList`] sharing this side's read buffer; `bench/proxy.sh
+//! --instructions`; nginx needs 19.3k). With one worker thread that is the proxy's whole
+//! budget.
 //!
 //! How it stays correct: a connection starts here, and only a request whose head is complete and
 //! plain is served here: HTTP/1.1, no body (no `Transfer-Encoding`, `Content-Length` absent or
