@@ -68,13 +68,8 @@ pub(crate) struct HeadLimits {
 /// What the bytes at the start of the read buffer hold.
 #[derive(Debug)]
 pub(crate) enum Head {
-    /// A complete plain request head of `length` bytes; `spans` are its fields' places in them.
-    Plain {
-        method: Method,
-        uri: Uri,
-        spans: Vec<[u32; 4]>,
-        length: usize,
-    },
+    /// A complete plain request head.
+    Plain(PlainHead),
     /// Not complete yet.
     Incomplete,
     /// Something for hyper: a body, another version, a malformed or oversized head, ...
@@ -144,11 +139,32 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
             value_start + field.value.len() as u32,
         ]);
     }
-    Head::Plain {
+    Head::Plain(PlainHead {
         method,
         uri,
         spans,
         length,
+    })
+}
+
+/// A plain request head as parsed: `length` bytes, `spans` its fields' places in them.
+#[derive(Debug)]
+pub(crate) struct PlainHead {
+    method: Method,
+    uri: Uri,
+    spans: Vec<[u32; 4]>,
+    length: usize,
+}
+
+impl PlainHead {
+    /// The request, its fields in `bytes` (the head's `length` bytes).
+    fn into_request(self, bytes: Bytes) -> RequestHead {
+        debug_assert_eq!(bytes.len(), self.length);
+        RequestHead::new(
+            self.method,
+            self.uri,
+            FieldList::from_spans(bytes, self.spans),
+        )
     }
 }
 
@@ -261,17 +277,11 @@ async fn next_head(client: &mut Client, limits: HeadLimits, deadlines: &Arc<Dead
     loop {
         if !buf.is_empty() {
             match parse_head(buf, limits.max_header_bytes) {
-                Head::Plain {
-                    method,
-                    uri,
-                    spans,
-                    length,
-                } => {
+                Head::Plain(plain) => {
                     // Shared, not copied: the read buffer's bytes stay the head's until the
                     // request is done with them.
-                    let head = buf.split_to(length).freeze();
-                    let fields = FieldList::from_spans(head, spans);
-                    return Next::Plain(RequestHead::new(method, uri, fields));
+                    let bytes = buf.split_to(plain.length).freeze();
+                    return Next::Plain(plain.into_request(bytes));
                 }
                 Head::NotPlain => return Next::NotPlain,
                 Head::Incomplete => {}
@@ -536,18 +546,12 @@ mod tests {
 
     /// The head at the start of `bytes` when it is plain: method, target, fields, length.
     fn plain(bytes: &[u8]) -> Option<(Method, Uri, FieldList, usize)> {
-        match parse_head(bytes, LIMIT) {
-            Head::Plain {
-                method,
-                uri,
-                spans,
-                length,
-            } => {
-                let head = Bytes::copy_from_slice(&bytes[..length]);
-                Some((method, uri, FieldList::from_spans(head, spans), length))
-            }
-            _ => None,
-        }
+        let Head::Plain(plain) = parse_head(bytes, LIMIT) else {
+            return None;
+        };
+        let length = plain.length;
+        let head = plain.into_request(Bytes::copy_from_slice(&bytes[..length]));
+        Some((head.method, head.uri, head.fields, length))
     }
 
     /// A head built from real names and values in random case and order.
