@@ -46,7 +46,7 @@ use tokio::sync::watch;
 use crate::body::{ClientBody, ProxyBody};
 use crate::deadline::Deadlines;
 use crate::forward::ClientPeer;
-use crate::h1::put_field;
+use crate::h1::{Role, put_field};
 use crate::message::{ClientRequest, FieldList, ProxyResponse, RequestHead};
 
 /// Header fields allowed, as in hyper: a head with more goes to hyper at once, for its 431.
@@ -117,16 +117,11 @@ pub(crate) fn parse_head(buf: &[u8], max_header_bytes: usize) -> Head {
         if name.len() >= MAX_NAME {
             return Head::NotPlain;
         }
-        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
-        let plain = match name.len() {
-            6 if is("expect") => false,
-            7 if is("upgrade") => false,
-            10 if is("connection") => field.value.eq_ignore_ascii_case(b"keep-alive"),
-            14 if is("content-length") => {
-                field.value == b"0" && !std::mem::replace(&mut has_length, true)
-            }
-            17 if is("transfer-encoding") => false,
-            _ => true,
+        let plain = match Role::of(name) {
+            Role::Expect | Role::Upgrade | Role::TransferEncoding => false,
+            Role::Connection => field.value.eq_ignore_ascii_case(b"keep-alive"),
+            Role::ContentLength => field.value == b"0" && !std::mem::replace(&mut has_length, true),
+            Role::HopByHop | Role::EndToEnd => true,
         };
         if !plain {
             return Head::NotPlain;

@@ -80,7 +80,6 @@ pub fn encode_request_head(
         .any(|(name, value)| *name == header::HOST && value.is_some());
     for (name, value) in fields.iter() {
         if Role::of(name) != Role::EndToEnd
-            || name.eq_ignore_ascii_case(b"expect")
             || replaced(name)
             || (connection_names && named_by_connection(fields, name))
         {
@@ -434,8 +433,8 @@ fn build_head(
                     length = Some(parsed);
                 }
             }
-            Role::HopByHop => continue,
-            Role::EndToEnd => {}
+            Role::Upgrade | Role::HopByHop => continue,
+            Role::Expect | Role::EndToEnd => {}
         }
         kept.push(span);
     }
@@ -486,24 +485,30 @@ fn build_head(
     })
 }
 
-/// What a response header's name means to the proxy. The hop-by-hop names are those of
-/// [`HOP_BY_HOP`] (a test holds the two together); compared by length first, most names
-/// cost one comparison of lengths.
+/// What a header's name means to the proxy, in requests and answers alike. The hop-by-hop names
+/// are those of [`HOP_BY_HOP`] (a test holds the two together); compared by length first, most
+/// names cost one comparison of lengths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Connection,
     TransferEncoding,
     ContentLength,
+    /// Hop-by-hop, and a request with it is not plain.
+    Upgrade,
+    /// End-to-end in an answer; a request's is not forwarded (see [`encode_request_head`]).
+    Expect,
     HopByHop,
     EndToEnd,
 }
 
 impl Role {
-    fn of(name: &[u8]) -> Role {
+    pub(crate) fn of(name: &[u8]) -> Role {
         let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
         match name.len() {
             2 if is("te") => Role::HopByHop,
-            7 if is("trailer") || is("upgrade") => Role::HopByHop,
+            6 if is("expect") => Role::Expect,
+            7 if is("trailer") => Role::HopByHop,
+            7 if is("upgrade") => Role::Upgrade,
             10 if is("connection") => Role::Connection,
             10 if is("keep-alive") => Role::HopByHop,
             14 if is("content-length") => Role::ContentLength,

@@ -258,6 +258,17 @@ impl RequestHead {
         headers
     }
 
+    /// The same request with its fields in bytes of their own ([`FieldList::detached`]).
+    pub fn detached(&self) -> Self {
+        RequestHead {
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            fields: self.fields.detached(),
+            generated_request_id: self.generated_request_id,
+            generated_traceparent: self.generated_traceparent,
+        }
+    }
+
     /// A head with the client's fields and no id of the proxy's yet.
     pub fn new(method: Method, uri: Uri, fields: FieldList) -> Self {
         RequestHead {

@@ -230,9 +230,7 @@ pub(crate) fn shadow_copy(decision: &Decision, head: &RequestHead) -> Option<Req
         return None;
     }
     // The mirror outlives the request: its fields get bytes of their own.
-    let mut copy = head.clone();
-    copy.fields = head.fields.detached();
-    Some(copy)
+    Some(head.detached())
 }
 
 /// Starts the mirror of a request the primary answered: its body is copied as it streams to
